@@ -1,0 +1,153 @@
+// Package storage owns the one PostgreSQL pool of a DawsOS process, the
+// migration runner, the managed private PostgreSQL, and the queries of every
+// aggregate (runs, dead letters, portfolios, prices, ledger, ...).
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PoolConfig sizes the one pool of a process.
+type PoolConfig struct {
+	// URL is a PostgreSQL connection string.
+	URL string
+	// MaxConns bounds the pool; pgxpool's own default (max(4, CPUs)) is
+	// too small for 64 runs in flight, so it is always set from config.
+	MaxConns int32
+	// AcquireTimeout bounds the wait for a free connection. pgxpool waits
+	// until the caller's context ends, which for a background context is
+	// forever; every acquire here gets this deadline instead.
+	AcquireTimeout time.Duration
+}
+
+// DB is the shared pool. Every agent and the orchestrator use the same *DB;
+// nothing else in the process opens a connection of its own.
+type DB struct {
+	pool           *pgxpool.Pool
+	acquireTimeout time.Duration
+}
+
+// ErrAcquireTimeout means no connection became free within the configured
+// acquire timeout; callers treat it as a retryable infrastructure error.
+var ErrAcquireTimeout = errors.New("storage: no free database connection within the acquire timeout")
+
+// Open creates the pool and checks that the server answers.
+func Open(ctx context.Context, cfg PoolConfig) (*DB, error) {
+	pc, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database url: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pc.MaxConns = cfg.MaxConns
+	}
+	if cfg.AcquireTimeout <= 0 {
+		cfg.AcquireTimeout = 5 * time.Second
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("create database pool: %w", err)
+	}
+	db := &DB{pool: pool, acquireTimeout: cfg.AcquireTimeout}
+	pctx, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database %s: %w", redact(pc), err)
+	}
+	return db, nil
+}
+
+// redact names the host, port and database of a config without its password.
+func redact(pc *pgxpool.Config) string {
+	c := pc.ConnConfig
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// Pool exposes the underlying pool for libraries that need it (goose through
+// stdlib, metrics). Queries go through Acquire, Tx or the helpers below so
+// that every acquire has a deadline.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// Close closes the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Acquire takes a connection, waiting at most the acquire timeout (or less if
+// ctx ends first). The query itself runs under ctx alone.
+func (db *DB) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
+	actx, cancel := context.WithTimeout(ctx, db.acquireTimeout)
+	defer cancel()
+	c, err := db.pool.Acquire(actx)
+	if err != nil {
+		if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+			return nil, ErrAcquireTimeout
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+// Tx runs fn in one transaction on a connection acquired with a deadline,
+// committing when fn returns nil and rolling back otherwise.
+func (db *DB) Tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return pgx.BeginFunc(ctx, c, fn)
+}
+
+// Exec runs one statement outside an explicit transaction.
+func (db *DB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer c.Release()
+	return c.Exec(ctx, sql, args...)
+}
+
+// Query runs fn over the rows of one query on a connection acquired with a
+// deadline; the rows are closed before the connection is released.
+func (db *DB) Query(ctx context.Context, fn func(pgx.Rows) error, sql string, args ...any) error {
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	rows, err := c.Query(ctx, sql, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if err := fn(rows); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
+// QueryRow scans one row into dest; pgx.ErrNoRows when there is none.
+func (db *DB) QueryRow(ctx context.Context, sql string, args []any, dest ...any) error {
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return c.QueryRow(ctx, sql, args...).Scan(dest...)
+}
+
+// Querier is what both a connection and a transaction offer; query functions
+// of the aggregates take one so they compose inside a caller's transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
