@@ -1,0 +1,112 @@
+package bus
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+)
+
+// EnvelopeVersion is the version of every envelope this code writes.
+const EnvelopeVersion = 1
+
+// Header and metadata keys, declared once.
+const (
+	HeaderCorrelationID = "X-Correlation-ID"
+	HeaderTraceparent   = "traceparent"
+	HeaderMsgID         = "Nats-Msg-Id"
+	metaRunID           = "run_id"
+	metaTries           = "dawsos_tries"
+)
+
+// StepContext is the run context carried by every step request.
+type StepContext struct {
+	PricingPackID    string `json:"pricing_pack_id,omitempty"`
+	AsOfDate         string `json:"asof_date,omitempty"`
+	LedgerCommitHash string `json:"ledger_commit_hash,omitempty"`
+	UserID           string `json:"user_id,omitempty"`
+}
+
+// StepRequest asks a capability's handler to run one step of a run.
+type StepRequest struct {
+	Version       int             `json:"version"`
+	RunID         string          `json:"run_id"`
+	StepID        string          `json:"step_id"`
+	Attempt       int             `json:"attempt"`
+	Capability    string          `json:"capability"`
+	Args          json.RawMessage `json:"args"`
+	Context       StepContext     `json:"context"`
+	CorrelationID string          `json:"correlation_id"`
+	Deadline      time.Time       `json:"deadline"`
+}
+
+// MsgID is the JetStream de-duplication id of a request or its result.
+func (r StepRequest) MsgID() string { return r.RunID + "/" + r.StepID + "/" + strconv.Itoa(r.Attempt) }
+
+// StepError is a failure as it travels on the bus.
+type StepError struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Retryable bool   `json:"retryable"`
+	Field     string `json:"field,omitempty"`
+}
+
+func (e *StepError) Error() string { return e.Code + ": " + e.Message }
+
+// ErrorCode lets StepError classify like any coded error.
+func (e *StepError) ErrorCode() string { return e.Code }
+
+// IsRetryable reports whether another attempt may succeed.
+func (e *StepError) IsRetryable() bool { return e.Retryable }
+
+// StepResult answers a StepRequest.
+type StepResult struct {
+	Version    int             `json:"version"`
+	RunID      string          `json:"run_id"`
+	StepID     string          `json:"step_id"`
+	Attempt    int             `json:"attempt"`
+	Capability string          `json:"capability"`
+	OK         bool            `json:"ok"`
+	Output     json.RawMessage `json:"output,omitempty"`
+	Error      *StepError      `json:"error,omitempty"`
+	// DeadLetterID is set when the step was dead-lettered.
+	DeadLetterID string          `json:"dead_letter_id,omitempty"`
+	Tries        int             `json:"tries"`
+	StartedAt    time.Time       `json:"started_at"`
+	DurationMS   float64         `json:"duration_ms"`
+	Agent        string          `json:"agent"`
+	Provenance   json.RawMessage `json:"provenance,omitempty"`
+}
+
+// DeadLetter is what the dead-letter middleware records and publishes.
+type DeadLetter struct {
+	Version       int             `json:"version"`
+	ID            string          `json:"id"`
+	Capability    string          `json:"capability"`
+	Reason        string          `json:"reason"`
+	Request       *StepRequest    `json:"request,omitempty"`
+	RawPayload    []byte          `json:"raw_payload,omitempty"`
+	Error         StepError       `json:"error"`
+	Tries         int             `json:"tries"`
+	CorrelationID string          `json:"correlation_id,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	Extra         json.RawMessage `json:"extra,omitempty"`
+}
+
+// Dead-letter reasons, matching the dead_letters.reason check constraint.
+const (
+	ReasonExhausted   = "exhausted"
+	ReasonFinalError  = "final_error"
+	ReasonCircuitOpen = "circuit_open"
+	ReasonUndecodable = "undecodable"
+)
+
+// RunEvent is published on dawsos.run.<run_id>.<type> for every state change.
+type RunEvent struct {
+	Version int             `json:"version"`
+	RunID   string          `json:"run_id"`
+	Seq     int64           `json:"seq"`
+	Type    string          `json:"type"`
+	StepID  string          `json:"step_id,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	At      time.Time       `json:"at"`
+}

@@ -1,0 +1,38 @@
+package bus
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill"
+)
+
+// slogAdapter lets watermill log through slog. Watermill's Info is chatty
+// (one line per handler start), so it is logged at debug level.
+type slogAdapter struct {
+	l *slog.Logger
+}
+
+func (a slogAdapter) attrs(fields watermill.LogFields) []any {
+	out := make([]any, 0, 2*len(fields))
+	for k, v := range fields {
+		out = append(out, k, v)
+	}
+	return out
+}
+
+func (a slogAdapter) Error(msg string, err error, fields watermill.LogFields) {
+	a.l.Error(msg, append(a.attrs(fields), "err", err)...)
+}
+func (a slogAdapter) Info(msg string, fields watermill.LogFields) {
+	a.l.Debug(msg, a.attrs(fields)...)
+}
+func (a slogAdapter) Debug(msg string, fields watermill.LogFields) {
+	a.l.Log(context.Background(), slog.LevelDebug-2, msg, a.attrs(fields)...)
+}
+func (a slogAdapter) Trace(msg string, fields watermill.LogFields) {
+	a.l.Log(context.Background(), slog.LevelDebug-4, msg, a.attrs(fields)...)
+}
+func (a slogAdapter) With(fields watermill.LogFields) watermill.LoggerAdapter {
+	return slogAdapter{l: a.l.With(a.attrs(fields)...)}
+}

@@ -1,0 +1,45 @@
+package bus
+
+import (
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/nats-io/nats.go"
+)
+
+// wireMarshaler maps watermill messages to NATS messages whose payload is
+// the bare JSON envelope and whose headers carry the message id, the
+// correlation id and the trace context, so outside NATS clients can read
+// them without knowing watermill.
+type wireMarshaler struct{}
+
+func (wireMarshaler) Marshal(topic string, msg *message.Message) (*nats.Msg, error) {
+	m := nats.NewMsg(topic)
+	m.Data = msg.Payload
+	m.Header.Set(HeaderMsgID, msg.UUID)
+	if c := middleware.MessageCorrelationID(msg); c != "" {
+		m.Header.Set(HeaderCorrelationID, c)
+	}
+	if tp := msg.Metadata.Get(HeaderTraceparent); tp != "" {
+		m.Header.Set(HeaderTraceparent, tp)
+	}
+	return m, nil
+}
+
+// Unmarshal never fails: a payload that is not a valid envelope is still
+// delivered to the handler, which dead-letters it at once instead of
+// leaving it to be redelivered forever.
+func (wireMarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
+	id := m.Header.Get(HeaderMsgID)
+	if id == "" {
+		id = watermill.NewUUID()
+	}
+	msg := message.NewMessage(id, m.Data)
+	if c := m.Header.Get(HeaderCorrelationID); c != "" {
+		middleware.SetCorrelationID(c, msg)
+	}
+	if tp := m.Header.Get(HeaderTraceparent); tp != "" {
+		msg.Metadata.Set(HeaderTraceparent, tp)
+	}
+	return msg, nil
+}

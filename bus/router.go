@@ -1,0 +1,228 @@
+package bus
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+)
+
+// Handler is one capability as the bus sees it.
+type Handler struct {
+	Capability string
+	Agent      string
+	// Invoke runs the capability; a returned error that implements
+	// ErrorCode/IsRetryable keeps its code, anything else is a retryable
+	// internal error.
+	Invoke func(ctx context.Context, req *StepRequest) (json.RawMessage, error)
+	// Timeout bounds one attempt; MaxAttempts counts the first one.
+	Timeout     time.Duration
+	MaxAttempts int
+	// Concurrency is the number of steps of this capability one process
+	// runs at once.
+	Concurrency int
+}
+
+// AgentRouterConfig configures the handlers of one process.
+type AgentRouterConfig struct {
+	Breaker        BreakerConfig
+	InitialBackoff time.Duration
+	DeadLetters    DeadLetterStore
+	Metrics        *Metrics
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// AgentRouter runs one watermill handler per capability, each with its own
+// durable JetStream consumer and its own breaker.
+type AgentRouter struct {
+	bus      *Bus
+	cfg      AgentRouterConfig
+	wm       *message.Router
+	store    DeadLetterStore
+	log      *slog.Logger
+	metrics  *Metrics
+	breakers map[string]*Breaker
+	agentOf  map[string]string
+	mu       sync.Mutex
+}
+
+// NewAgentRouter creates the consumers and wires the middleware chain of
+// every handler, outermost first: correlation, dead letter, breaker, retry,
+// timeout (per attempt), recoverer, capability.
+func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handlers []Handler) (*AgentRouter, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.InitialBackoff <= 0 {
+		cfg.InitialBackoff = time.Second
+	}
+	if cfg.DeadLetters == nil {
+		return nil, fmt.Errorf("agent router: no dead-letter store")
+	}
+	wl := slogAdapter{l: cfg.Logger.With("component", "watermill")}
+	wm, err := message.NewRouter(message.RouterConfig{CloseTimeout: 15 * time.Second}, wl)
+	if err != nil {
+		return nil, fmt.Errorf("create router: %w", err)
+	}
+	r := &AgentRouter{
+		bus: b, cfg: cfg, wm: wm, store: cfg.DeadLetters, log: cfg.Logger, metrics: cfg.Metrics,
+		breakers: map[string]*Breaker{}, agentOf: map[string]string{},
+	}
+	pub := &resultPublisher{bus: b}
+	for _, h := range handlers {
+		if h.Timeout <= 0 {
+			h.Timeout = 30 * time.Second
+		}
+		if h.MaxAttempts <= 0 {
+			h.MaxAttempts = 3
+		}
+		if h.Concurrency <= 0 {
+			h.Concurrency = 4
+		}
+		// The server must not redeliver while the handler may still be
+		// retrying: every attempt plus every back-off plus a margin.
+		ackWait := time.Duration(h.MaxAttempts)*h.Timeout + cfg.InitialBackoff*time.Duration(1<<h.MaxAttempts) + 10*time.Second
+		durable := durableName(h.Capability)
+		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, ackWait); err != nil {
+			return nil, err
+		}
+		sub, err := wmnats.NewSubscriberWithNatsConn(b.Conn, wmnats.SubscriberSubscriptionConfig{
+			Unmarshaler:      wireMarshaler{},
+			SubscribersCount: h.Concurrency,
+			AckWaitTimeout:   ackWait,
+			CloseTimeout:     15 * time.Second,
+			SubjectCalculator: func(_, topic string) *wmnats.SubjectDetail {
+				return &wmnats.SubjectDetail{Primary: topic, QueueGroup: durable}
+			},
+			NakDelay: wmnats.NewStaticDelay(time.Second),
+			JetStream: wmnats.JetStreamConfig{
+				AckAsync:          true,
+				SubscribeOptions:  []nats.SubOpt{nats.ManualAck(), nats.BindStream(StreamSteps)},
+				DurableCalculator: func(string, string) string { return durable },
+			},
+		}, wl)
+		if err != nil {
+			return nil, fmt.Errorf("subscribe %s: %w", h.Capability, err)
+		}
+		br := NewBreaker(h.Capability, cfg.Breaker, cfg.Now, r.breakerChanged)
+		r.breakers[h.Capability] = br
+		r.agentOf[h.Capability] = h.Agent
+		handler := wm.AddHandler("step:"+h.Capability, StepSubject(h.Capability), sub, "dawsos.result", pub, r.capability(h))
+		// Listed outermost first; AddMiddleware applies them in that order.
+		handler.AddMiddleware(
+			correlation,
+			r.deadLetter(h.Capability),
+			breakerMiddleware(br),
+			retryMiddleware(h.MaxAttempts, cfg.InitialBackoff),
+			timeoutMiddleware(h.Timeout),
+			recoverer,
+		)
+		if r.metrics != nil {
+			r.metrics.breakerState.WithLabelValues(h.Capability).Set(0)
+		}
+	}
+	return r, nil
+}
+
+// capability is the innermost handler: it runs the capability and turns its
+// output into the step result message.
+func (r *AgentRouter) capability(h Handler) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		req := requestFrom(msg.Context())
+		tries := triesOf(msg) + 1
+		msg.Metadata.Set(metaTries, strconv.Itoa(tries))
+		started := time.Now()
+		out, err := h.Invoke(msg.Context(), req)
+		if err != nil {
+			return nil, err
+		}
+		r.observe(h.Capability, "ok", time.Since(started))
+		res := StepResult{
+			Version: EnvelopeVersion, RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt,
+			Capability: h.Capability, OK: true, Output: out, Tries: tries,
+			StartedAt: started.UTC(), DurationMS: msSince(started), Agent: h.Agent,
+		}
+		m, err := resultMessage(res, req.CorrelationID)
+		if err != nil {
+			return nil, err
+		}
+		return []*message.Message{m}, nil
+	}
+}
+
+func triesOf(msg *message.Message) int {
+	n, _ := strconv.Atoi(msg.Metadata.Get(metaTries))
+	return n
+}
+
+func (r *AgentRouter) observe(capability, outcome string, d time.Duration) {
+	if r.metrics != nil {
+		r.metrics.stepSeconds.WithLabelValues(capability, outcome).Observe(d.Seconds())
+	}
+}
+
+func (r *AgentRouter) breakerChanged(name string, from, to BreakerState) {
+	r.log.Warn("circuit breaker changed state", "capability", name, "from", string(from), "to", string(to))
+	if r.metrics != nil {
+		v := 0.0
+		switch to {
+		case BreakerOpen:
+			v = 1
+		case BreakerHalfOpen:
+			v = 2
+		}
+		r.metrics.breakerState.WithLabelValues(name).Set(v)
+	}
+}
+
+// Run runs the handlers until ctx ends or Close is called.
+func (r *AgentRouter) Run(ctx context.Context) error { return r.wm.Run(ctx) }
+
+// Running is closed once every handler is subscribed.
+func (r *AgentRouter) Running() chan struct{} { return r.wm.Running() }
+
+// Close stops the handlers, waiting for those in flight.
+func (r *AgentRouter) Close() error { return r.wm.Close() }
+
+// Breakers returns the state of every breaker of this process.
+func (r *AgentRouter) Breakers() []BreakerSnapshot {
+	out := make([]BreakerSnapshot, 0, len(r.breakers))
+	for _, b := range r.breakers {
+		out = append(out, b.Snapshot())
+	}
+	return out
+}
+
+// Breaker returns one capability's breaker.
+func (r *AgentRouter) Breaker(capability string) (*Breaker, bool) {
+	b, ok := r.breakers[capability]
+	return b, ok
+}
+
+// resultPublisher publishes each produced step result on its run's result
+// subject. Its Close does nothing: the router closes its publishers, and the
+// NATS connection is shared by the whole process.
+type resultPublisher struct{ bus *Bus }
+
+func (p *resultPublisher) Publish(_ string, msgs ...*message.Message) error {
+	for _, m := range msgs {
+		nm, _ := wireMarshaler{}.Marshal(ResultSubject(m.Metadata.Get(metaRunID)), m)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := p.bus.JS.PublishMsg(ctx, nm)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("publish step result %s: %w", m.UUID, err)
+		}
+	}
+	return nil
+}
+
+func (p *resultPublisher) Close() error { return nil }

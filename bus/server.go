@@ -1,0 +1,183 @@
+// Package bus owns the message transport of DawsOS: the embedded NATS server
+// with JetStream, the streams and consumers, subject names, message
+// envelopes, and the watermill router whose middleware isolates each
+// capability (correlation, dead letters, breakers, retries, timeouts).
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is the bus section of the configuration.
+type Config struct {
+	// URL selects an external NATS server; empty runs one in-process.
+	URL string
+	// Listen opens a TCP listener on the embedded server ("127.0.0.1:4222",
+	// or port 0 for a free one) so outside clients can subscribe; empty
+	// keeps the embedded server reachable in-process only.
+	Listen string
+	// StoreDir holds the JetStream file store of the embedded server.
+	StoreDir string
+	// SyncAlways fsyncs every JetStream write. Off by default: PostgreSQL
+	// is the record and recovery republishes what the bus lost.
+	SyncAlways bool
+	// MaxMemory and MaxStore bound JetStream; sized from the host otherwise.
+	MaxMemory int64
+	MaxStore  int64
+	// Replicas is the stream replica count (1 embedded, 3 on a cluster).
+	Replicas int
+	// DLQMaxAge bounds how long dead letters stay on the DLQ stream.
+	DLQMaxAge time.Duration
+	// EventsMaxAge bounds how long run events stay on the EVENTS stream.
+	EventsMaxAge time.Duration
+}
+
+// Bus is a connected NATS client plus, when embedded, the server itself.
+type Bus struct {
+	cfg  Config
+	srv  *server.Server
+	Conn *nats.Conn
+	JS   jetstream.JetStream
+	log  *slog.Logger
+}
+
+// Start runs the embedded server (unless cfg.URL is set), connects, and
+// creates or updates the four streams.
+func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Replicas <= 0 {
+		cfg.Replicas = 1
+	}
+	if cfg.DLQMaxAge <= 0 {
+		cfg.DLQMaxAge = 14 * 24 * time.Hour
+	}
+	if cfg.EventsMaxAge <= 0 {
+		cfg.EventsMaxAge = 24 * time.Hour
+	}
+	b := &Bus{cfg: cfg, log: log}
+	var opts []nats.Option
+	opts = append(opts, nats.Name("dawsos"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
+	if cfg.URL == "" {
+		srv, err := startEmbedded(cfg)
+		if err != nil {
+			return nil, err
+		}
+		b.srv = srv
+		opts = append(opts, nats.InProcessServer(srv))
+		if cfg.Listen != "" {
+			log.Info("nats listening", "url", b.ClientURL())
+		}
+	}
+	nc, err := nats.Connect(cfg.URL, opts...)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connect to nats %q: %w", cfg.URL, err)
+	}
+	b.Conn = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("open jetstream: %w", err)
+	}
+	b.JS = js
+	if err := b.ensureStreams(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+func startEmbedded(cfg Config) (*server.Server, error) {
+	if cfg.StoreDir == "" {
+		return nil, errors.New("nats store directory is empty")
+	}
+	o := &server.Options{
+		ServerName:         "dawsos",
+		JetStream:          true,
+		StoreDir:           cfg.StoreDir,
+		SyncAlways:         cfg.SyncAlways,
+		JetStreamMaxMemory: cfg.MaxMemory,
+		JetStreamMaxStore:  cfg.MaxStore,
+		NoSigs:             true,
+		NoLog:              true,
+		DontListen:         true,
+	}
+	if o.JetStreamMaxMemory <= 0 {
+		o.JetStreamMaxMemory = 256 << 20
+	}
+	if o.JetStreamMaxStore <= 0 {
+		o.JetStreamMaxStore = 8 << 30
+	}
+	if cfg.Listen != "" {
+		host, port, err := net.SplitHostPort(cfg.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("nats.listen %q: %w", cfg.Listen, err)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, fmt.Errorf("nats.listen %q: port: %w", cfg.Listen, err)
+		}
+		if p == 0 {
+			p = server.RANDOM_PORT
+		}
+		o.DontListen = false
+		o.Host = host
+		o.Port = p
+	}
+	srv, err := server.NewServer(o)
+	if err != nil {
+		return nil, fmt.Errorf("create embedded nats: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		if cfg.Listen != "" {
+			return nil, fmt.Errorf("embedded nats not ready within 10s (is %s in use?)", cfg.Listen)
+		}
+		return nil, errors.New("embedded nats not ready within 10s")
+	}
+	return srv, nil
+}
+
+// ClientURL is the TCP URL outside clients use, or "" when none is open.
+func (b *Bus) ClientURL() string {
+	if b.srv == nil {
+		return b.cfg.URL
+	}
+	if b.cfg.Listen == "" {
+		return ""
+	}
+	return b.srv.ClientURL()
+}
+
+// Healthy reports whether the client is connected (for /readyz).
+func (b *Bus) Healthy() error {
+	if b.Conn == nil || !b.Conn.IsConnected() {
+		return errors.New("nats: not connected")
+	}
+	return nil
+}
+
+// Close drains nothing: callers stop their routers first. It closes the
+// client and shuts the embedded server down.
+func (b *Bus) Close() {
+	if b.Conn != nil {
+		b.Conn.Close()
+	}
+	if b.srv != nil {
+		b.srv.Shutdown()
+		b.srv.WaitForShutdown()
+	}
+}

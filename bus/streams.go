@@ -1,0 +1,83 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+func (b *Bus) streamConfigs() []jetstream.StreamConfig {
+	return []jetstream.StreamConfig{
+		{
+			Name: StreamSteps, Subjects: []string{stepPrefix + ">"},
+			Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+			Replicas: b.cfg.Replicas, Duplicates: 2 * time.Minute,
+			Description: "step requests, one durable consumer per capability",
+		},
+		{
+			Name: StreamResults, Subjects: []string{resultPrefix + ">"},
+			Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+			Replicas: b.cfg.Replicas, Duplicates: 2 * time.Minute,
+			Description: "step results for the orchestrator",
+		},
+		{
+			Name: StreamDLQ, Subjects: []string{dlqPrefix + ">"},
+			Retention: jetstream.LimitsPolicy, Storage: jetstream.FileStorage,
+			Replicas: b.cfg.Replicas, MaxAge: b.cfg.DLQMaxAge,
+			Description: "dead-lettered steps; PostgreSQL's dead_letters is the record",
+		},
+		{
+			Name: StreamEvents, Subjects: []string{runPrefix + ">"},
+			Retention: jetstream.LimitsPolicy, Storage: jetstream.FileStorage,
+			Replicas: b.cfg.Replicas, MaxAge: b.cfg.EventsMaxAge,
+			Description: "run events for outside subscribers",
+		},
+	}
+}
+
+func (b *Bus) ensureStreams(ctx context.Context) error {
+	for _, sc := range b.streamConfigs() {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := b.JS.CreateOrUpdateStream(cctx, sc)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("create stream %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}
+
+// StepConsumerConfig is the durable consumer of one capability's subject.
+// Every process that hosts the capability shares it, so work is spread over
+// them; MaxAckPending matches the handlers so the backlog stays on the
+// server instead of timing out in a client buffer.
+type StepConsumerConfig struct {
+	Capability  string
+	Concurrency int
+	AckWait     time.Duration
+}
+
+func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject string, concurrency int, ackWait time.Duration) error {
+	cc := jetstream.ConsumerConfig{
+		Durable:        durable,
+		FilterSubject:  subject,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        ackWait,
+		MaxDeliver:     -1,
+		MaxAckPending:  concurrency,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		DeliverSubject: "_deliver." + durable,
+		DeliverGroup:   durable,
+		Replicas:       b.cfg.Replicas,
+	}
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerExists) {
+		return fmt.Errorf("create consumer %s on %s: %w", durable, stream, err)
+	}
+	return nil
+}

@@ -1,0 +1,145 @@
+// Package orchestrator runs patterns: it accepts runs in one PostgreSQL
+// transaction, dispatches every ready step as a message, applies results
+// idempotently, ends runs as succeeded, partial, failed or canceled, replays
+// dead-lettered steps and, after a restart, resumes every run that had not
+// ended.
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/patterns"
+	"github.com/dawsos/dawsos/storage"
+)
+
+// Config holds the orchestrator's settings.
+type Config struct {
+	// StepDeadline returns how long a dispatched step of a capability may
+	// stay queued before the recovery loop dispatches it again as a new
+	// attempt. It must exceed the handler's whole retry budget.
+	StepDeadline func(capability string) time.Duration
+	// RecoveryInterval is how often overdue steps are looked for.
+	RecoveryInterval time.Duration
+	// ResultConcurrency is how many results are applied at once.
+	ResultConcurrency int
+	// Resolver fixes a run's context (pricing pack, as-of date, ledger
+	// hash) at submission.
+	Resolver ContextResolver
+	Logger   *slog.Logger
+	Metrics  *Metrics
+}
+
+// ContextResolver fixes the context of a new run. needsPack says whether
+// the pattern references {{ctx.pricing_pack_id}}.
+type ContextResolver interface {
+	Resolve(ctx context.Context, req ContextRequest) (bus.StepContext, error)
+}
+
+// ContextRequest is what a resolver sees of a new run.
+type ContextRequest struct {
+	Pattern   *patterns.Pattern
+	Inputs    map[string]any
+	AsOfDate  string
+	UserID    string
+	NeedsPack bool
+	// AllowStalePack lets a run start without a fresh pack.
+	AllowStalePack bool
+}
+
+// Engine is the orchestrator of one process.
+type Engine struct {
+	db       *storage.DB
+	bus      *bus.Bus
+	patterns *patterns.Set
+	registry *agents.Registry
+	cfg      Config
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	waiters map[string][]chan struct{}
+	results *bus.ResultRouter
+}
+
+// New returns an engine. It does not consume results until Start.
+func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg Config) *Engine {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.RecoveryInterval <= 0 {
+		cfg.RecoveryInterval = 5 * time.Second
+	}
+	if cfg.StepDeadline == nil {
+		cfg.StepDeadline = func(string) time.Duration { return 2 * time.Minute }
+	}
+	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger, waiters: map[string][]chan struct{}{}}
+}
+
+// Start resumes every run that had not ended, then consumes results and
+// runs the recovery loop until ctx ends. It returns once consuming has
+// begun.
+func (e *Engine) Start(ctx context.Context) error {
+	rr, err := e.bus.ConsumeResults(ctx, e.cfg.ResultConcurrency, e.log, e.ApplyResult)
+	if err != nil {
+		return err
+	}
+	e.results = rr
+	go func() {
+		if err := rr.Run(ctx); err != nil {
+			e.log.Error("result consumer stopped", "err", err)
+		}
+	}()
+	select {
+	case <-rr.Running():
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := e.Resume(ctx); err != nil {
+		return err
+	}
+	go e.recoveryLoop(ctx)
+	return nil
+}
+
+// Stop stops consuming results, waiting for those being applied.
+func (e *Engine) Stop() error {
+	if e.results != nil {
+		return e.results.Close()
+	}
+	return nil
+}
+
+// notify wakes everyone waiting on a run (SSE streams, ?wait callers).
+func (e *Engine) notify(runID string) {
+	e.mu.Lock()
+	ws := e.waiters[runID]
+	delete(e.waiters, runID)
+	e.mu.Unlock()
+	for _, w := range ws {
+		close(w)
+	}
+}
+
+// Changed returns a channel closed at the next change of the run made by
+// this process. Other processes' changes are seen through the run's NATS
+// event subject (see WatchRun).
+func (e *Engine) Changed(runID string) <-chan struct{} {
+	ch := make(chan struct{})
+	e.mu.Lock()
+	e.waiters[runID] = append(e.waiters[runID], ch)
+	e.mu.Unlock()
+	return ch
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

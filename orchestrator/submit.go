@@ -1,0 +1,174 @@
+package orchestrator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/patterns"
+	"github.com/dawsos/dawsos/storage"
+)
+
+// SubmitRequest asks for a run of a pattern.
+type SubmitRequest struct {
+	Pattern        string                     `json:"pattern"`
+	Inputs         map[string]json.RawMessage `json:"inputs"`
+	IdempotencyKey string                     `json:"idempotency_key,omitempty"`
+	// AsOfDate fixes the as-of date (YYYY-MM-DD); today (UTC) when empty.
+	AsOfDate string `json:"asof_date,omitempty"`
+	// AllowStalePack starts the run even without a fresh pricing pack.
+	AllowStalePack bool   `json:"allow_stale_pack,omitempty"`
+	CorrelationID  string `json:"-"`
+	UserID         string `json:"-"`
+}
+
+// InputError lists every input that failed its pattern's declaration.
+type InputError struct {
+	Pattern string
+	Fields  []patterns.FieldError
+}
+
+func (e *InputError) Error() string {
+	return fmt.Sprintf("inputs of %s: %d invalid", e.Pattern, len(e.Fields))
+}
+
+// Submitted is the answer to a submission.
+type Submitted struct {
+	RunID string
+	// Existing is true when the idempotency key named an earlier run.
+	Existing bool
+}
+
+// Submit checks the inputs, fixes the run context and, in one transaction,
+// writes the run, its steps and the dispatch of every step that is ready.
+// The run is accepted once that transaction commits; publishing follows,
+// and a crash between the two is repaired by Resume.
+func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, error) {
+	p, ok := e.patterns.Get(req.Pattern)
+	if !ok {
+		return Submitted{}, &agents.Error{Code: agents.CodeNotFound, Message: fmt.Sprintf("no pattern %q", req.Pattern), Field: "pattern"}
+	}
+	inputs, ferrs := patterns.CheckInputs(p, req.Inputs)
+	if len(ferrs) > 0 {
+		return Submitted{}, &InputError{Pattern: p.ID, Fields: ferrs}
+	}
+	if req.AsOfDate == "" {
+		req.AsOfDate = time.Now().UTC().Format(time.DateOnly)
+	} else if _, err := time.Parse(time.DateOnly, req.AsOfDate); err != nil {
+		return Submitted{}, agents.FieldError("asof_date", "asof_date %q is not YYYY-MM-DD", req.AsOfDate)
+	}
+	if req.IdempotencyKey != "" {
+		// Answer a repeated submission before resolving anything.
+		var id string
+		var found bool
+		err := e.db.Tx(ctx, func(tx pgx.Tx) error {
+			var err error
+			id, found, err = storage.RunIDByIdempotencyKey(ctx, tx, req.IdempotencyKey)
+			return err
+		})
+		if err != nil {
+			return Submitted{}, err
+		}
+		if found {
+			return Submitted{RunID: id, Existing: true}, nil
+		}
+	}
+	sc := bus.StepContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
+	if e.cfg.Resolver != nil {
+		var err error
+		sc, err = e.cfg.Resolver.Resolve(ctx, ContextRequest{
+			Pattern: p, Inputs: inputs, AsOfDate: req.AsOfDate, UserID: req.UserID,
+			NeedsPack: referencesCtx(p, "pricing_pack_id"), AllowStalePack: req.AllowStalePack,
+		})
+		if err != nil {
+			return Submitted{}, err
+		}
+	}
+	runID := uuid.NewString()
+	run := storage.RunRow{
+		ID: runID, Pattern: p.ID, PatternHash: p.Hash(), Status: storage.RunRunning,
+		Inputs: mustJSON(inputs), Context: mustJSON(sc), CorrelationID: req.CorrelationID,
+	}
+	if run.CorrelationID == "" {
+		run.CorrelationID = runID
+	}
+	if req.IdempotencyKey != "" {
+		run.IdempotencyKey = &req.IdempotencyKey
+	}
+	if req.UserID != "" {
+		run.UserID = &req.UserID
+	}
+	st := newRunState(p, run, inputs, sc)
+	var plan dispatchPlan
+	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
+		if err := storage.InsertRun(ctx, tx, run); err != nil {
+			return err
+		}
+		rows := make([]storage.StepRow, 0, len(p.Steps))
+		for _, s := range st.steps {
+			rows = append(rows, s.row)
+		}
+		plan = e.advance(ctx, st)
+		// The new run's steps are inserted with their first decisions
+		// already made, so the whole submission is one batch.
+		for i := range rows {
+			rows[i] = st.byID[rows[i].StepID].row
+		}
+		if err := storage.InsertSteps(ctx, tx, rows); err != nil {
+			return err
+		}
+		evs := append([]storage.EventRow{{Type: "run.accepted", Data: mustJSON(map[string]any{
+			"pattern": p.ID, "pattern_hash": p.Hash(), "context": sc,
+		})}}, plan.events...)
+		var err error
+		plan.events, err = storage.AppendEvents(ctx, tx, runID, evs)
+		if err != nil {
+			return err
+		}
+		if plan.final != "" {
+			return storage.SetRunStatus(ctx, tx, runID, plan.final)
+		}
+		return nil
+	})
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if req.IdempotencyKey != "" && errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			// A concurrent submission with the same key won the race.
+			var id string
+			var found bool
+			if err2 := e.db.Tx(ctx, func(tx pgx.Tx) error {
+				var err error
+				id, found, err = storage.RunIDByIdempotencyKey(ctx, tx, req.IdempotencyKey)
+				return err
+			}); err2 == nil && found {
+				return Submitted{RunID: id, Existing: true}, nil
+			}
+		}
+		return Submitted{}, fmt.Errorf("submit run of %s: %w", p.ID, err)
+	}
+	e.afterCommit(ctx, runID, plan)
+	if e.cfg.Metrics != nil {
+		e.cfg.Metrics.submitted.WithLabelValues(p.ID).Inc()
+	}
+	return Submitted{RunID: runID}, nil
+}
+
+// referencesCtx reports whether any step argument references {{ctx.key}}.
+func referencesCtx(p *patterns.Pattern, key string) bool {
+	needle := []byte("{{ctx." + key)
+	for _, s := range p.Steps {
+		if bytes.Contains(s.Args, needle) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,359 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// The engine's aggregate: runs, their steps and events. The orchestrator
+// owns the logic; these functions only move rows.
+
+// Run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunPartial   = "partial"
+	RunFailed    = "failed"
+	RunCanceled  = "canceled"
+)
+
+// Step statuses.
+const (
+	StepPending      = "pending"
+	StepQueued       = "queued"
+	StepSucceeded    = "succeeded"
+	StepFailed       = "failed"
+	StepDeadLettered = "dead_lettered"
+	StepSkipped      = "skipped"
+	StepCanceled     = "canceled"
+)
+
+// ErrRunNotFound is returned when a run id names no run.
+var ErrRunNotFound = errors.New("run not found")
+
+// RunRow is one row of runs.
+type RunRow struct {
+	ID             string
+	Pattern        string
+	PatternHash    string
+	Status         string
+	Inputs         json.RawMessage
+	Context        json.RawMessage
+	CorrelationID  string
+	IdempotencyKey *string
+	UserID         *string
+	EventSeq       int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	FinishedAt     *time.Time
+}
+
+const runCols = `id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id, event_seq, created_at, updated_at, finished_at`
+
+func scanRun(row pgx.Row) (RunRow, error) {
+	var r RunRow
+	var id [16]byte
+	err := row.Scan(&id, &r.Pattern, &r.PatternHash, &r.Status, &r.Inputs, &r.Context, &r.CorrelationID,
+		&r.IdempotencyKey, &r.UserID, &r.EventSeq, &r.CreatedAt, &r.UpdatedAt, &r.FinishedAt)
+	r.ID = uuidString(id)
+	return r, err
+}
+
+// InsertRun writes a new run.
+func InsertRun(ctx context.Context, q Querier, r RunRow) error {
+	_, err := q.Exec(ctx, `INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		r.ID, r.Pattern, r.PatternHash, r.Status, r.Inputs, r.Context, r.CorrelationID, r.IdempotencyKey, r.UserID)
+	if err != nil {
+		return fmt.Errorf("insert run %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// RunIDByIdempotencyKey finds the run submitted earlier with the same key.
+func RunIDByIdempotencyKey(ctx context.Context, q Querier, key string) (string, bool, error) {
+	var id [16]byte
+	err := q.QueryRow(ctx, `SELECT id FROM runs WHERE idempotency_key = $1`, key).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	return uuidString(id), true, nil
+}
+
+// GetRun reads one run; lock takes a row lock that serialises every change
+// to the run (result application, cancel, replay).
+func GetRun(ctx context.Context, q Querier, id string, lock bool) (RunRow, error) {
+	sql := `SELECT ` + runCols + ` FROM runs WHERE id = $1`
+	if lock {
+		sql += ` FOR UPDATE`
+	}
+	r, err := scanRun(q.QueryRow(ctx, sql, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return r, fmt.Errorf("run %s: %w", id, ErrRunNotFound)
+	}
+	if err != nil {
+		return r, fmt.Errorf("read run %s: %w", id, err)
+	}
+	return r, nil
+}
+
+// RunFilter narrows ListRuns.
+type RunFilter struct {
+	Pattern string
+	Status  string
+	Before  *time.Time
+	Limit   int
+}
+
+// ListRuns returns runs newest first.
+func ListRuns(ctx context.Context, q Querier, f RunFilter) ([]RunRow, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 50
+	}
+	rows, err := q.Query(ctx, `SELECT `+runCols+` FROM runs
+		WHERE ($1 = '' OR pattern = $1) AND ($2 = '' OR status = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+		ORDER BY created_at DESC LIMIT $4`, f.Pattern, f.Status, f.Before, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	defer rows.Close()
+	var out []RunRow
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan run: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RunningRunIDs lists the runs that are not terminal, oldest first.
+func RunningRunIDs(ctx context.Context, q Querier) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT id FROM runs WHERE status = 'running' ORDER BY created_at`)
+	if err != nil {
+		return nil, fmt.Errorf("list running runs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id [16]byte
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, uuidString(id))
+	}
+	return out, rows.Err()
+}
+
+// SetRunStatus moves a run to a status; a terminal one sets finished_at.
+func SetRunStatus(ctx context.Context, q Querier, id, status string) error {
+	_, err := q.Exec(ctx, `UPDATE runs SET status = $2, updated_at = now(),
+		finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE now() END WHERE id = $1`, id, status)
+	if err != nil {
+		return fmt.Errorf("set run %s %s: %w", id, status, err)
+	}
+	return nil
+}
+
+// CountRunsByStatus feeds the runs metric.
+func CountRunsByStatus(ctx context.Context, q Querier) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT status, count(*) FROM runs GROUP BY status`)
+	if err != nil {
+		return nil, fmt.Errorf("count runs: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var s string
+		var n int64
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// StepRow is one row of run_steps.
+type StepRow struct {
+	RunID        string
+	StepID       string
+	Seq          int
+	Capability   string
+	Status       string
+	Deps         []string
+	Attempt      int
+	Tries        int
+	Args         json.RawMessage
+	Output       json.RawMessage
+	Error        json.RawMessage
+	Agent        *string
+	DispatchedAt *time.Time
+	Deadline     *time.Time
+	StartedAt    *time.Time
+	FinishedAt   *time.Time
+	DurationMS   *float64
+}
+
+const stepCols = `run_id, step_id, seq, capability, status, deps, attempt, tries, args, output, error, agent, dispatched_at, deadline, started_at, finished_at, duration_ms`
+
+func scanStep(row pgx.Row) (StepRow, error) {
+	var s StepRow
+	var id [16]byte
+	err := row.Scan(&id, &s.StepID, &s.Seq, &s.Capability, &s.Status, &s.Deps, &s.Attempt, &s.Tries,
+		&s.Args, &s.Output, &s.Error, &s.Agent, &s.DispatchedAt, &s.Deadline, &s.StartedAt, &s.FinishedAt, &s.DurationMS)
+	s.RunID = uuidString(id)
+	return s, err
+}
+
+// InsertSteps writes the steps of a new run in one round trip.
+func InsertSteps(ctx context.Context, q Querier, steps []StepRow) error {
+	b := &pgx.Batch{}
+	for _, s := range steps {
+		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, dispatched_at, deadline, finished_at, error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			s.RunID, s.StepID, s.Seq, s.Capability, s.Status, s.Deps, s.Attempt, s.Args, s.DispatchedAt, s.Deadline, s.FinishedAt, s.Error)
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("insert steps: %w", err)
+	}
+	return nil
+}
+
+// RunSteps returns a run's steps in pattern order.
+func RunSteps(ctx context.Context, q Querier, runID string) ([]StepRow, error) {
+	rows, err := q.Query(ctx, `SELECT `+stepCols+` FROM run_steps WHERE run_id = $1 ORDER BY seq`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read steps of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []StepRow
+	for rows.Next() {
+		s, err := scanStep(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan step: %w", err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// UpdateSteps writes the mutable fields of changed steps in one round trip.
+func UpdateSteps(ctx context.Context, q Querier, steps []StepRow) error {
+	if len(steps) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	for _, s := range steps {
+		b.Queue(`UPDATE run_steps SET status = $3, attempt = $4, tries = $5, args = $6, output = $7, error = $8,
+			agent = $9, dispatched_at = $10, deadline = $11, started_at = $12, finished_at = $13, duration_ms = $14
+			WHERE run_id = $1 AND step_id = $2`,
+			s.RunID, s.StepID, s.Status, s.Attempt, s.Tries, s.Args, s.Output, s.Error,
+			s.Agent, s.DispatchedAt, s.Deadline, s.StartedAt, s.FinishedAt, s.DurationMS)
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("update steps: %w", err)
+	}
+	return nil
+}
+
+// DueStep names a queued step whose deadline has passed.
+type DueStep struct {
+	RunID  string
+	StepID string
+}
+
+// DueSteps lists queued steps whose deadline is before now.
+func DueSteps(ctx context.Context, q Querier, now time.Time, limit int) ([]DueStep, error) {
+	rows, err := q.Query(ctx, `SELECT run_id, step_id FROM run_steps WHERE status = 'queued' AND deadline < $1 ORDER BY deadline LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list due steps: %w", err)
+	}
+	defer rows.Close()
+	var out []DueStep
+	for rows.Next() {
+		var id [16]byte
+		var d DueStep
+		if err := rows.Scan(&id, &d.StepID); err != nil {
+			return nil, err
+		}
+		d.RunID = uuidString(id)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// EventRow is one row of run_events.
+type EventRow struct {
+	RunID     string
+	Seq       int64
+	Type      string
+	StepID    string
+	Data      json.RawMessage
+	CreatedAt time.Time
+}
+
+// AppendEvents numbers events after the run's last one and writes them, in
+// the caller's transaction (which must hold the run's row lock).
+func AppendEvents(ctx context.Context, q Querier, runID string, evs []EventRow) ([]EventRow, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	var last int64
+	if err := q.QueryRow(ctx, `UPDATE runs SET event_seq = event_seq + $2, updated_at = now() WHERE id = $1 RETURNING event_seq`,
+		runID, len(evs)).Scan(&last); err != nil {
+		return nil, fmt.Errorf("number events of run %s: %w", runID, err)
+	}
+	first := last - int64(len(evs)) + 1
+	b := &pgx.Batch{}
+	now := time.Now().UTC()
+	for i := range evs {
+		evs[i].RunID = runID
+		evs[i].Seq = first + int64(i)
+		evs[i].CreatedAt = now
+		if evs[i].Data == nil {
+			evs[i].Data = json.RawMessage(`{}`)
+		}
+		var step *string
+		if evs[i].StepID != "" {
+			step = &evs[i].StepID
+		}
+		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			runID, evs[i].Seq, evs[i].Type, step, evs[i].Data, now)
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("write events of run %s: %w", runID, err)
+	}
+	return evs, nil
+}
+
+// EventsAfter returns a run's events with seq > after, in order.
+func EventsAfter(ctx context.Context, q Querier, runID string, after int64, limit int) ([]EventRow, error) {
+	rows, err := q.Query(ctx, `SELECT seq, type, coalesce(step_id, ''), data, created_at FROM run_events
+		WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, runID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read events of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	var out []EventRow
+	for rows.Next() {
+		e := EventRow{RunID: runID}
+		if err := rows.Scan(&e.Seq, &e.Type, &e.StepID, &e.Data, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func uuidString(b [16]byte) string { return uuid.UUID(b).String() }
