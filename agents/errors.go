@@ -70,3 +70,10 @@ func AsError(err error) *Error {
 	}
 	return &Error{Code: CodeInternal, Message: err.Error(), Retryable: true, cause: err}
 }
+
+// PublicMessage is the message without the code prefix, for envelopes
+// that carry the code separately.
+func (e *Error) PublicMessage() string { return e.Message }
+
+// FieldName names the input field at fault, if any.
+func (e *Error) FieldName() string { return e.Field }

@@ -220,6 +220,9 @@ func scanStep(row pgx.Row) (StepRow, error) {
 func InsertSteps(ctx context.Context, q Querier, steps []StepRow) error {
 	b := &pgx.Batch{}
 	for _, s := range steps {
+		if s.Deps == nil {
+			s.Deps = []string{}
+		}
 		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, dispatched_at, deadline, finished_at, error)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
 			s.RunID, s.StepID, s.Seq, s.Capability, s.Status, s.Deps, s.Attempt, s.Args, s.DispatchedAt, s.Deadline, s.FinishedAt, s.Error)

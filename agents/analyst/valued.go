@@ -1,0 +1,48 @@
+package analyst
+
+import (
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// ValuedPosition is a position priced with a pack, in its local currency
+// and in the portfolio's base currency.
+type ValuedPosition struct {
+	Position
+	Close         decimal.Decimal `json:"close"`
+	PriceCurrency string          `json:"price_currency"`
+	FXRate        decimal.Decimal `json:"fx_rate"`
+	LocalValue    decimal.Decimal `json:"local_value"`
+	MarketValue   decimal.Decimal `json:"market_value"`
+	// UnrealizedPL is in the base currency: market value less the cost
+	// basis converted at the pack's rate (the cost's own historical rate
+	// is not applied, so this is the local gain translated at today's rate).
+	UnrealizedPL decimal.Decimal `json:"unrealized_pl"`
+	// UnrealizedPLLocal is the gain in the trading currency.
+	UnrealizedPLLocal decimal.Decimal `json:"unrealized_pl_local"`
+	Weight            decimal.Decimal `json:"weight"`
+}
+
+// CashLine is the cash of one currency.
+type CashLine struct {
+	Currency  string          `json:"currency"`
+	Amount    decimal.Decimal `json:"amount"`
+	FXRate    decimal.Decimal `json:"fx_rate"`
+	BaseValue decimal.Decimal `json:"base_value"`
+}
+
+// ValuedPositionsOutput is a valued portfolio.
+type ValuedPositionsOutput struct {
+	PortfolioID    uuid.UUID        `json:"portfolio_id"`
+	PricingPackID  string           `json:"pricing_pack_id"`
+	AsOfDate       string           `json:"asof_date"`
+	BaseCurrency   string           `json:"base_currency"`
+	Positions      []ValuedPosition `json:"positions"`
+	Cash           []CashLine       `json:"cash"`
+	PositionsValue decimal.Decimal  `json:"positions_value"`
+	CashValue      decimal.Decimal  `json:"cash_value"`
+	TotalValue     decimal.Decimal  `json:"total_value"`
+}
+
+// weightScale is the number of decimals weights are rounded to.
+const weightScale = 10

@@ -1,0 +1,284 @@
+package bus_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/storage"
+	"github.com/dawsos/dawsos/storage/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
+
+// startBus runs an embedded NATS on a temporary store for one test.
+func startBus(t *testing.T) *bus.Bus {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dawsos-bus-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bus.Start(context.Background(), bus.Config{StoreDir: dir}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		b.Close()
+		os.RemoveAll(dir)
+	})
+	return b
+}
+
+// results collects step results from the RESULTS stream.
+func results(t *testing.T, b *bus.Bus) <-chan bus.StepResult {
+	t.Helper()
+	ch := make(chan bus.StepResult, 100)
+	ctx := context.Background()
+	c, err := b.JS.CreateOrUpdateConsumer(ctx, bus.StreamResults, jetstream.ConsumerConfig{Durable: "test", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := c.Consume(func(m jetstream.Msg) {
+		var r bus.StepResult
+		if err := json.Unmarshal(m.Data(), &r); err != nil {
+			t.Errorf("undecodable result %q", m.Data())
+		}
+		_ = m.Ack()
+		ch <- r
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cc.Stop)
+	return ch
+}
+
+type harness struct {
+	b     *bus.Bus
+	db    *storage.DB
+	r     *bus.AgentRouter
+	out   <-chan bus.StepResult
+	calls atomic.Int64
+}
+
+// newHarness runs a router with one capability whose behaviour is fn.
+func newHarness(t *testing.T, failures int, timeout time.Duration, fn func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error)) *harness {
+	t.Helper()
+	h := &harness{b: startBus(t), db: pgtest.NewDB(t)}
+	h.out = results(t, h.b)
+	r, err := h.b.NewAgentRouter(context.Background(), bus.AgentRouterConfig{
+		Breaker:        bus.BreakerConfig{Failures: failures, OpenFor: time.Hour},
+		InitialBackoff: 5 * time.Millisecond,
+		DeadLetters:    orchestrator.DeadLetterStore{DB: h.db},
+		Logger:         slog.New(slog.DiscardHandler),
+	}, []bus.Handler{{
+		Capability: "test.cap", Agent: "test", Timeout: timeout, MaxAttempts: 3, Concurrency: 1,
+		Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
+			h.calls.Add(1)
+			return fn(ctx, req)
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _ = r.Run(ctx) }()
+	<-r.Running()
+	t.Cleanup(func() {
+		_ = r.Close()
+		cancel()
+	})
+	h.r = r
+	return h
+}
+
+// insertRun writes the run and step a request belongs to, so a dead letter
+// can reference them.
+func (h *harness) insertRun(t *testing.T, runID string) {
+	t.Helper()
+	err := h.db.Tx(context.Background(), func(tx pgx.Tx) error {
+		if err := storage.InsertRun(context.Background(), tx, storage.RunRow{ID: runID, Pattern: "p", PatternHash: "h", Status: "running",
+			Inputs: json.RawMessage(`{}`), Context: json.RawMessage(`{}`), CorrelationID: "c"}); err != nil {
+			return err
+		}
+		return storage.InsertSteps(context.Background(), tx, []storage.StepRow{{RunID: runID, StepID: "s", Capability: "test.cap", Status: "queued", Attempt: 1}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) send(t *testing.T) string {
+	t.Helper()
+	runID := uuid.NewString()
+	h.insertRun(t, runID)
+	err := h.b.PublishSteps(context.Background(), []bus.StepRequest{{RunID: runID, StepID: "s", Attempt: 1, Capability: "test.cap", Args: json.RawMessage(`{}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return runID
+}
+
+func (h *harness) next(t *testing.T) bus.StepResult {
+	t.Helper()
+	select {
+	case r := <-h.out:
+		return r
+	case <-time.After(20 * time.Second):
+		t.Fatal("no step result within 20s")
+	}
+	return bus.StepResult{}
+}
+
+func (h *harness) deadLetters(t *testing.T) []storage.DeadLetterRow {
+	t.Helper()
+	var out []storage.DeadLetterRow
+	err := h.db.Tx(context.Background(), func(tx pgx.Tx) error {
+		var err error
+		out, err = storage.ListDeadLetters(context.Background(), tx, storage.DeadLetterFilter{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestRouterOutcomes(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		fn        func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error)
+		timeout   time.Duration
+		wantOK    bool
+		wantCode  string
+		wantTries int
+		wantDL    string // reason, "" for none
+	}{
+		{"success", func(context.Context, *bus.StepRequest) (json.RawMessage, error) { return json.RawMessage(`{"v":1}`), nil },
+			time.Second, true, "", 1, ""},
+		{"retryable error is retried then dead-lettered", func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+			return nil, agents.Errorf(agents.CodeUnavailable, "down")
+		}, time.Second, false, agents.CodeUnavailable, 3, bus.ReasonExhausted},
+		{"final error is not retried", func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+			return nil, agents.FieldError("portfolio_id", "bad")
+		}, time.Second, false, agents.CodeInvalidInput, 1, bus.ReasonFinalError},
+		{"panic becomes a retryable error", func(context.Context, *bus.StepRequest) (json.RawMessage, error) { panic("boom") },
+			time.Second, false, "panic", 3, bus.ReasonExhausted},
+		{"timeout per attempt", func(ctx context.Context, _ *bus.StepRequest) (json.RawMessage, error) {
+			time.Sleep(300 * time.Millisecond) // ignores ctx on purpose
+			return json.RawMessage(`{}`), nil
+		}, 50 * time.Millisecond, false, "timeout", 3, bus.ReasonExhausted},
+		{"foreign error is a retryable internal error", func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+			return nil, errors.New("surprise")
+		}, time.Second, false, "internal", 3, bus.ReasonExhausted},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, 100, c.timeout, c.fn)
+			runID := h.send(t)
+			r := h.next(t)
+			if r.RunID != runID || r.OK != c.wantOK || r.Tries != c.wantTries {
+				t.Fatalf("result %+v; want ok=%v tries=%d for run %s", r, c.wantOK, c.wantTries, runID)
+			}
+			if !c.wantOK && (r.Error == nil || r.Error.Code != c.wantCode) {
+				t.Fatalf("error %+v; want code %s", r.Error, c.wantCode)
+			}
+			dls := h.deadLetters(t)
+			if c.wantDL == "" {
+				if len(dls) != 0 {
+					t.Fatalf("dead letters %+v; want none", dls)
+				}
+				return
+			}
+			if len(dls) != 1 || dls[0].Reason != c.wantDL || dls[0].ID != r.DeadLetterID || dls[0].Tries != c.wantTries {
+				t.Fatalf("dead letters %+v; want one with reason %s, id %s, tries %d", dls, c.wantDL, r.DeadLetterID, c.wantTries)
+			}
+		})
+	}
+}
+
+func TestRouterBreakerFailsFastAfterFiveCountedFailures(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 5, time.Second, func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+		return nil, agents.Errorf(agents.CodeUnavailable, "down")
+	})
+	for i := 1; i <= 7; i++ {
+		h.send(t)
+		r := h.next(t)
+		wantCode, wantTries := agents.CodeUnavailable, 3
+		if i > 5 {
+			wantCode, wantTries = agents.CodeCircuitOpen, 0
+		}
+		if r.OK || r.Error.Code != wantCode || r.Tries != wantTries || r.DeadLetterID == "" {
+			t.Fatalf("step %d: result %+v; want code %s after %d tries, dead-lettered", i, r, wantCode, wantTries)
+		}
+	}
+	if got := h.calls.Load(); got != 15 {
+		t.Fatalf("capability called %d times; want 15 (5 steps x 3 attempts, none while open)", got)
+	}
+	snap, _ := h.r.Breaker("test.cap")
+	if s := snap.Snapshot(); s.State != bus.BreakerOpen {
+		t.Fatalf("breaker %s; want open", s.State)
+	}
+	reasons := map[string]int{}
+	for _, d := range h.deadLetters(t) {
+		reasons[d.Reason]++
+	}
+	if reasons[bus.ReasonExhausted] != 5 || reasons[bus.ReasonCircuitOpen] != 2 {
+		t.Fatalf("dead letters by reason %v; want 5 exhausted, 2 circuit_open", reasons)
+	}
+}
+
+func TestRouterDeadLettersUndecodableMessagesAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 5, time.Second, func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+		return json.RawMessage(`{}`), nil
+	})
+	m := nats.NewMsg(bus.StepSubject("test.cap"))
+	m.Data = []byte("{not json")
+	if _, err := h.b.JS.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if dls := h.deadLetters(t); len(dls) > 0 {
+			if len(dls) != 1 || dls[0].Reason != bus.ReasonUndecodable || string(dls[0].RawPayload) != "{not json" {
+				t.Fatalf("dead letters %+v; want one undecodable with the raw payload", dls)
+			}
+			if h.calls.Load() != 0 {
+				t.Fatalf("capability called %d times for an undecodable message", h.calls.Load())
+			}
+			// The message was acknowledged: nothing is left to redeliver.
+			info, err := h.b.JS.Stream(context.Background(), bus.StreamSteps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 50; i++ {
+				st, _ := info.Info(context.Background())
+				if st.State.Msgs == 0 {
+					return
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Fatal("undecodable message still in the STEPS stream")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal(fmt.Sprintf("no dead letter for the undecodable message; capability called %d times", h.calls.Load()))
+}

@@ -1,0 +1,65 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/storage"
+)
+
+// StorageResolver fixes a run's context from the database: the newest fresh
+// pricing pack on or before the as-of date, and the ledger commit hash of
+// the portfolio the run is about (its portfolio_id input), so every step of
+// the run computes on the same prices and the same transactions.
+type StorageResolver struct{ DB *storage.DB }
+
+// Resolve implements ContextResolver.
+func (r StorageResolver) Resolve(ctx context.Context, req ContextRequest) (bus.StepContext, error) {
+	sc := bus.StepContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
+	asOf, err := time.Parse(time.DateOnly, req.AsOfDate)
+	if err != nil {
+		return sc, agents.FieldError("asof_date", "asof_date %q is not YYYY-MM-DD", req.AsOfDate)
+	}
+	err = r.DB.Tx(ctx, func(tx pgx.Tx) error {
+		if req.NeedsPack {
+			p, err := storage.PackForDate(ctx, tx, asOf)
+			switch {
+			case errors.Is(err, storage.ErrNoFreshPack):
+				if !req.AllowStalePack {
+					return agents.Errorf(agents.CodePricingPackWarming,
+						"no fresh pricing pack on or before %s; retry when one is built, or submit with allow_stale_pack", req.AsOfDate)
+				}
+			case err != nil:
+				return err
+			default:
+				sc.PricingPackID = p.ID
+			}
+		}
+		if v, ok := req.Inputs["portfolio_id"]; ok {
+			id, err := uuid.Parse(fmt.Sprint(v))
+			if err != nil {
+				return agents.FieldError("inputs.portfolio_id", "portfolio_id is not a uuid")
+			}
+			if _, err := storage.GetPortfolio(ctx, tx, id); err != nil {
+				if errors.Is(err, storage.ErrNotFound) {
+					return &agents.Error{Code: agents.CodeNotFound, Message: fmt.Sprintf("portfolio %s does not exist", id), Field: "inputs.portfolio_id"}
+				}
+				return err
+			}
+			h, err := storage.LedgerCommitHash(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			sc.LedgerCommitHash = h
+		}
+		return nil
+	})
+	return sc, err
+}
