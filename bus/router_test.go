@@ -169,7 +169,9 @@ func TestRouterOutcomes(t *testing.T) {
 		wantTries int
 		wantDL    string // reason, "" for none
 	}{
-		{"success", func(context.Context, *bus.StepRequest) (json.RawMessage, error) { return json.RawMessage(`{"v":1}`), nil },
+		{"success", func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+			return json.RawMessage(`{"v":1}`), nil
+		},
 			time.Second, true, "", 1, ""},
 		{"retryable error is retried then dead-lettered", func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
 			return nil, agents.Errorf(agents.CodeUnavailable, "down")
