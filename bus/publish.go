@@ -51,11 +51,12 @@ func (b *Bus) PublishSteps(ctx context.Context, reqs []StepRequest) error {
 	return errors.Join(errs...)
 }
 
-// PublishEvents publishes run events for outside subscribers. PostgreSQL's
-// run_events is the record that SSE reads, so a lost publish is reported
-// but not retried.
-func (b *Bus) PublishEvents(ctx context.Context, evs []RunEvent) error {
-	futures := make([]jetstream.PubAckFuture, 0, len(evs))
+// PublishEvents publishes run events for outside subscribers without
+// waiting for the server's acknowledgements. PostgreSQL's run_events is the
+// record that SSE reads, so a lost event costs an outside subscriber a
+// notification, not data; failures reach the bus's async error handler,
+// which logs them.
+func (b *Bus) PublishEvents(evs []RunEvent) error {
 	for _, e := range evs {
 		e.Version = EnvelopeVersion
 		data, err := json.Marshal(e)
@@ -65,19 +66,8 @@ func (b *Bus) PublishEvents(ctx context.Context, evs []RunEvent) error {
 		m := nats.NewMsg(EventSubject(e.RunID, e.Type))
 		m.Data = data
 		m.Header.Set(HeaderMsgID, fmt.Sprintf("%s/%d", e.RunID, e.Seq))
-		f, err := b.JS.PublishMsgAsync(m)
-		if err != nil {
+		if _, err := b.JS.PublishMsgAsync(m); err != nil {
 			return fmt.Errorf("publish run event: %w", err)
-		}
-		futures = append(futures, f)
-	}
-	for _, f := range futures {
-		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			return fmt.Errorf("publish run event: %w", err)
-		case <-ctx.Done():
-			return ctx.Err()
 		}
 	}
 	return nil

@@ -86,7 +86,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		return nil, fmt.Errorf("connect to nats %q: %w", cfg.URL, err)
 	}
 	b.Conn = nc
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc,
+		jetstream.WithPublishAsyncMaxPending(8192),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			log.Warn("async publish failed", "subject", m.Subject, "err", err)
+		}))
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("open jetstream: %w", err)

@@ -84,9 +84,7 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (storage.ReplayR
 		now := time.Now().UTC()
 		if st.run.Status != storage.RunRunning {
 			st.run.Status = storage.RunRunning
-			if err := storage.SetRunStatus(ctx, tx, runID, storage.RunRunning); err != nil {
-				return err
-			}
+			plan.reopen = true
 		}
 		plan.requests = append(plan.requests, e.dispatch(st, s, args, now))
 		if err := storage.MarkDeadLetterReplayed(ctx, tx, dl.ID); err != nil {

@@ -85,19 +85,20 @@ func (e *Engine) ApplyResult(ctx context.Context, res bus.StepResult) error {
 	return nil
 }
 
-// persist writes the changed steps, the events and the run's status.
+// persist writes the changed steps, the events and the run's status in one
+// round trip.
 func (e *Engine) persist(ctx context.Context, tx pgx.Tx, st *runState, plan *dispatchPlan) error {
-	if err := storage.UpdateSteps(ctx, tx, st.changedRows()); err != nil {
-		return err
+	status := plan.final
+	if status == "" && plan.reopen {
+		status = storage.RunRunning
 	}
-	evs, err := storage.AppendEvents(ctx, tx, st.run.ID, plan.events)
+	evs, err := storage.WriteRunChanges(ctx, tx, storage.RunChanges{
+		RunID: st.run.ID, Steps: st.changedRows(), Events: plan.events, EventSeq: st.run.EventSeq, Status: status,
+	})
 	if err != nil {
 		return err
 	}
 	plan.events = evs
-	if plan.final != "" {
-		return storage.SetRunStatus(ctx, tx, st.run.ID, plan.final)
-	}
 	return nil
 }
 
@@ -115,7 +116,7 @@ func (e *Engine) afterCommit(ctx context.Context, runID string, plan dispatchPla
 		for _, ev := range plan.events {
 			evs = append(evs, bus.RunEvent{RunID: runID, Seq: ev.Seq, Type: ev.Type, StepID: ev.StepID, Data: ev.Data, At: ev.CreatedAt})
 		}
-		if err := e.bus.PublishEvents(pctx, evs); err != nil {
+		if err := e.bus.PublishEvents(evs); err != nil {
 			e.log.Warn("publish run events", "run_id", runID, "err", err)
 		}
 	}

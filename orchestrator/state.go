@@ -58,7 +58,7 @@ func newRunState(p *patterns.Pattern, run storage.RunRow, inputs map[string]any,
 
 // loadRunState reads a run and its steps inside tx (the run row locked).
 func (e *Engine) loadRunState(ctx context.Context, q storage.Querier, runID string) (*runState, error) {
-	run, err := storage.GetRun(ctx, q, runID, true)
+	run, rows, err := storage.LoadRunForUpdate(ctx, q, runID)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +78,6 @@ func (e *Engine) loadRunState(ctx context.Context, q storage.Querier, runID stri
 		return nil, err
 	}
 	st := newRunState(p, run, inputs, sc)
-	rows, err := storage.RunSteps(ctx, q, runID)
-	if err != nil {
-		return nil, err
-	}
 	for _, r := range rows {
 		if ss, ok := st.byID[r.StepID]; ok {
 			ss.row = r
@@ -117,6 +113,8 @@ type dispatchPlan struct {
 	events   []storage.EventRow
 	requests []bus.StepRequest
 	final    string
+	// reopen moves an ended run back to running (a replay).
+	reopen bool
 }
 
 func stepEvent(typ string, s *stepState, data map[string]any) storage.EventRow {

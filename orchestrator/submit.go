@@ -109,35 +109,22 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	}
 	st := newRunState(p, run, inputs, sc)
 	var plan dispatchPlan
+	plan = e.advance(ctx, st)
+	steps := make([]storage.StepRow, 0, len(st.steps))
+	for _, s := range p.Steps {
+		steps = append(steps, st.byID[s.ID].row)
+	}
+	evs := append([]storage.EventRow{{Type: "run.accepted", Data: mustJSON(map[string]any{
+		"pattern": p.ID, "pattern_hash": p.Hash(), "context": sc,
+	})}}, plan.events...)
+	// The run, its steps with their first decisions already made, and its
+	// first events go to the server in one round trip.
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
-		if err := storage.InsertRun(ctx, tx, run); err != nil {
-			return err
-		}
-		rows := make([]storage.StepRow, 0, len(p.Steps))
-		for _, s := range st.steps {
-			rows = append(rows, s.row)
-		}
-		plan = e.advance(ctx, st)
-		// The new run's steps are inserted with their first decisions
-		// already made, so the whole submission is one batch.
-		for i := range rows {
-			rows[i] = st.byID[rows[i].StepID].row
-		}
-		if err := storage.InsertSteps(ctx, tx, rows); err != nil {
-			return err
-		}
-		evs := append([]storage.EventRow{{Type: "run.accepted", Data: mustJSON(map[string]any{
-			"pattern": p.ID, "pattern_hash": p.Hash(), "context": sc,
-		})}}, plan.events...)
 		var err error
-		plan.events, err = storage.AppendEvents(ctx, tx, runID, evs)
-		if err != nil {
-			return err
-		}
-		if plan.final != "" {
-			return storage.SetRunStatus(ctx, tx, runID, plan.final)
-		}
-		return nil
+		plan.events, err = storage.WriteRunChanges(ctx, tx, storage.RunChanges{
+			RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
+		})
+		return err
 	})
 	if err != nil {
 		var pgErr *pgconn.PgError

@@ -360,3 +360,106 @@ func EventsAfter(ctx context.Context, q Querier, runID string, after int64, limi
 }
 
 func uuidString(b [16]byte) string { return uuid.UUID(b).String() }
+
+// RunChanges is everything one orchestrator decision writes. It is sent to
+// the server as one batch: one round trip inside the caller's transaction,
+// which must hold the run's row lock (or be creating the run).
+type RunChanges struct {
+	RunID string
+	// NewRun and NewSteps create a run.
+	NewRun   *RunRow
+	NewSteps []StepRow
+	// Steps are existing steps whose mutable fields are written back.
+	Steps []StepRow
+	// Events are numbered after EventSeq, the run's last event number as
+	// read under the lock (0 for a new run).
+	Events   []EventRow
+	EventSeq int64
+	// Status, when set, moves the run to it (finished_at follows).
+	Status string
+}
+
+// WriteRunChanges writes c and returns the events with their numbers.
+func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, error) {
+	b := &pgx.Batch{}
+	if r := c.NewRun; r != nil {
+		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
+			VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8)`,
+			r.ID, r.Pattern, r.PatternHash, r.Inputs, r.Context, r.CorrelationID, r.IdempotencyKey, r.UserID)
+	}
+	for _, s := range c.NewSteps {
+		if s.Deps == nil {
+			s.Deps = []string{}
+		}
+		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, error, dispatched_at, deadline, finished_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			s.RunID, s.StepID, s.Seq, s.Capability, s.Status, s.Deps, s.Attempt, s.Args, s.Error, s.DispatchedAt, s.Deadline, s.FinishedAt)
+	}
+	for _, s := range c.Steps {
+		b.Queue(`UPDATE run_steps SET status = $3, attempt = $4, tries = $5, args = $6, output = $7, error = $8,
+			agent = $9, dispatched_at = $10, deadline = $11, started_at = $12, finished_at = $13, duration_ms = $14
+			WHERE run_id = $1 AND step_id = $2`,
+			s.RunID, s.StepID, s.Status, s.Attempt, s.Tries, s.Args, s.Output, s.Error,
+			s.Agent, s.DispatchedAt, s.Deadline, s.StartedAt, s.FinishedAt, s.DurationMS)
+	}
+	now := time.Now().UTC()
+	evs := make([]EventRow, len(c.Events))
+	for i, e := range c.Events {
+		e.RunID = c.RunID
+		e.Seq = c.EventSeq + int64(i) + 1
+		e.CreatedAt = now
+		if e.Data == nil {
+			e.Data = json.RawMessage(`{}`)
+		}
+		var step *string
+		if e.StepID != "" {
+			step = &e.StepID
+		}
+		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			c.RunID, e.Seq, e.Type, step, e.Data, now)
+		evs[i] = e
+	}
+	if len(evs) > 0 || c.Status != "" {
+		b.Queue(`UPDATE runs SET event_seq = $2, updated_at = now(),
+			status = CASE WHEN $3 = '' THEN status ELSE $3 END,
+			finished_at = CASE WHEN $3 = '' THEN finished_at WHEN $3 = 'running' THEN NULL ELSE now() END
+			WHERE id = $1`, c.RunID, c.EventSeq+int64(len(evs)), c.Status)
+	}
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("write changes of run %s: %w", c.RunID, err)
+	}
+	return evs, nil
+}
+
+// LoadRunForUpdate locks a run and reads it with its steps in one round
+// trip.
+func LoadRunForUpdate(ctx context.Context, q Querier, runID string) (RunRow, []StepRow, error) {
+	b := &pgx.Batch{}
+	var run RunRow
+	var runErr error
+	b.Queue(`SELECT `+runCols+` FROM runs WHERE id = $1 FOR UPDATE`, runID).QueryRow(func(row pgx.Row) error {
+		run, runErr = scanRun(row)
+		if errors.Is(runErr, pgx.ErrNoRows) {
+			runErr = fmt.Errorf("run %s: %w", runID, ErrRunNotFound)
+		}
+		return nil
+	})
+	var steps []StepRow
+	b.Queue(`SELECT `+stepCols+` FROM run_steps WHERE run_id = $1 ORDER BY seq`, runID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			s, err := scanStep(rows)
+			if err != nil {
+				return err
+			}
+			steps = append(steps, s)
+		}
+		return rows.Err()
+	})
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return run, nil, fmt.Errorf("load run %s: %w", runID, err)
+	}
+	return run, steps, runErr
+}

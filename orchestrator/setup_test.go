@@ -1,0 +1,186 @@
+package orchestrator_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/testcaps"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/patterns"
+	"github.com/dawsos/dawsos/storage"
+	"github.com/dawsos/dawsos/storage/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
+
+// testPatterns are the pattern documents the engine tests run.
+var testPatterns = map[string]string{
+	"one.json": `{"id": "one", "inputs": {"v": {"type": "integer", "default": 1}},
+		"steps": [{"capability": "test.noop", "as": "a", "args": {"value": "{{inputs.v}}"}}],
+		"outputs": ["a"]}`,
+	"dag.json": `{"id": "dag", "inputs": {"key": {"type": "string", "default": "k"}, "gate": {"type": "boolean", "default": true}},
+		"steps": [
+			{"capability": "test.noop", "as": "a", "args": {"value": {"n": 1}}},
+			{"capability": "test.noop", "as": "b", "args": {"value": {"n": 2}}},
+			{"capability": "test.flaky", "as": "f", "args": {"key": "{{inputs.key}}"}},
+			{"capability": "test.noop", "as": "c", "args": {"value": ["{{a.value.n}}", "{{b.value}}"]}},
+			{"capability": "test.noop", "as": "after_f", "args": {"value": "{{f.key}}"}},
+			{"capability": "test.noop", "as": "gated", "condition": "inputs.gate", "args": {"value": "{{c.value}}"}},
+			{"capability": "test.noop", "as": "after_gated", "args": {"value": "{{gated.value}}"}}
+		],
+		"outputs": ["a", "c", "after_f", "gated"]}`,
+}
+
+// env is one test's engine: its own database, its own embedded NATS, the
+// test capabilities, and a fault file that switches test.flaky.
+type env struct {
+	db     *storage.DB
+	bus    *bus.Bus
+	reg    *agents.Registry
+	router *bus.AgentRouter
+	engine *orchestrator.Engine
+	fault  string
+}
+
+type envOpts struct {
+	failures    int
+	openFor     time.Duration
+	maxAttempts int
+	concurrency int
+	pool        int32
+}
+
+func setup(t testing.TB, o envOpts) *env {
+	t.Helper()
+	if o.failures == 0 {
+		o.failures = 5
+	}
+	if o.openFor == 0 {
+		o.openFor = time.Hour
+	}
+	if o.maxAttempts == 0 {
+		o.maxAttempts = 2
+	}
+	if o.concurrency == 0 {
+		o.concurrency = 4
+	}
+	log := slog.New(slog.DiscardHandler)
+	dir, err := os.MkdirTemp("", "dawsos-orch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	e := &env{fault: filepath.Join(dir, "fault")}
+	if o.pool > 0 {
+		// Benchmarks need more connections than the harness's default.
+		e.db, err = storage.Open(context.Background(), storage.PoolConfig{URL: pgtest.URL(t), MaxConns: o.pool, AcquireTimeout: 10 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.db.Close)
+	} else {
+		e.db = pgtest.NewDB(t)
+	}
+	e.bus, err = bus.Start(context.Background(), bus.Config{StoreDir: filepath.Join(dir, "nats")}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.reg = agents.NewRegistry()
+	testcaps.Register(e.reg, e.fault)
+	ps := patterns.NewSet(orchestrator.Catalog{Registry: e.reg})
+	for name, doc := range testPatterns {
+		if probs := ps.AddDocument(name, []byte(doc)); len(probs) > 0 {
+			t.Fatalf("test pattern %s: %v", name, probs)
+		}
+	}
+	var hs []bus.Handler
+	for _, s := range e.reg.All() {
+		spec := s
+		hs = append(hs, bus.Handler{Capability: s.Name, Agent: s.Agent, Timeout: 5 * time.Second, MaxAttempts: o.maxAttempts, Concurrency: o.concurrency,
+			Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
+				return spec.Invoke(ctx, agents.RunContext{RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt}, req.Args)
+			}})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e.router, err = e.bus.NewAgentRouter(ctx, bus.AgentRouterConfig{
+		Breaker:        bus.BreakerConfig{Failures: o.failures, OpenFor: o.openFor},
+		InitialBackoff: 10 * time.Millisecond,
+		DeadLetters:    orchestrator.DeadLetterStore{DB: e.db}, Logger: log,
+	}, hs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = e.router.Run(ctx) }()
+	<-e.router.Running()
+	e.engine = orchestrator.New(e.db, e.bus, ps, e.reg, orchestrator.Config{
+		StepDeadline: func(string) time.Duration { return time.Minute }, ResultConcurrency: 16, Logger: log,
+	})
+	if err := e.engine.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = e.engine.Stop()
+		_ = e.router.Close()
+		cancel()
+		e.bus.Close()
+	})
+	return e
+}
+
+func (e *env) setFault(t testing.TB, mode string) {
+	t.Helper()
+	if err := os.WriteFile(e.fault, []byte(mode), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) submit(t testing.TB, pattern string, inputs map[string]any) string {
+	t.Helper()
+	raw := map[string]json.RawMessage{}
+	for k, v := range inputs {
+		b, _ := json.Marshal(v)
+		raw[k] = b
+	}
+	s, err := e.engine.Submit(context.Background(), orchestrator.SubmitRequest{Pattern: pattern, Inputs: raw})
+	if err != nil {
+		t.Fatalf("submit %s: %v", pattern, err)
+	}
+	return s.RunID
+}
+
+// wait returns the run document once the run is no longer running.
+func (e *env) wait(t testing.TB, runID string) *orchestrator.RunDocument {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		changed := e.engine.Changed(runID)
+		d, err := e.engine.Get(context.Background(), runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Status != storage.RunRunning {
+			return d
+		}
+		select {
+		case <-changed:
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatalf("run %s still running after 30s: %+v", runID, d.Steps)
+		}
+	}
+}
+
+func stepStatus(d *orchestrator.RunDocument) map[string]string {
+	out := map[string]string{}
+	for _, s := range d.Steps {
+		out[s.ID] = s.Status
+	}
+	return out
+}
