@@ -15,7 +15,6 @@ const (
 	HeaderTraceparent   = "traceparent"
 	HeaderMsgID         = "Nats-Msg-Id"
 	metaRunID           = "run_id"
-	metaTries           = "dawsos_tries"
 )
 
 // StepContext is the run context carried by every step request.

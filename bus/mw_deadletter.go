@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -58,10 +59,11 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 				r.log.Warn("dead-lettered undecodable message", "capability", capability, "reason", reason)
 				return nil, nil
 			}
-			msg.SetContext(context.WithValue(msg.Context(), requestKey{}, &req))
+			tries := new(atomic.Int64)
+			ctx := context.WithValue(msg.Context(), requestKey{}, &req)
+			msg.SetContext(context.WithValue(ctx, triesKey{}, tries))
 			msg.Metadata.Set(metaRunID, req.RunID)
 			out, err := h(msg)
-			tries := triesOf(msg)
 			if err == nil {
 				return out, nil
 			}
@@ -75,7 +77,7 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 			}
 			dl := DeadLetter{
 				Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Reason: reason,
-				Request: &req, Error: *se, Tries: tries,
+				Request: &req, Error: *se, Tries: int(tries.Load()),
 				CorrelationID: req.CorrelationID, CreatedAt: time.Now().UTC(),
 			}
 			id, rerr := r.record(msg.Context(), dl)
@@ -87,7 +89,7 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 			r.observe(capability, se.Code, time.Since(started))
 			res := StepResult{
 				Version: EnvelopeVersion, RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt,
-				Capability: capability, OK: false, Error: se, DeadLetterID: id, Tries: tries,
+				Capability: capability, OK: false, Error: se, DeadLetterID: id, Tries: int(tries.Load()),
 				StartedAt: started.UTC(), DurationMS: msSince(started), Agent: r.agentOf[capability],
 			}
 			m, merr := resultMessage(res, req.CorrelationID)

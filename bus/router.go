@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"strconv"
+	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
@@ -137,8 +138,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 func (r *AgentRouter) capability(h Handler) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		req := requestFrom(msg.Context())
-		tries := triesOf(msg) + 1
-		msg.Metadata.Set(metaTries, strconv.Itoa(tries))
+		tries := int(triesFrom(msg.Context()).Add(1))
 		started := time.Now()
 		out, err := h.Invoke(msg.Context(), req)
 		if err != nil {
@@ -158,9 +158,16 @@ func (r *AgentRouter) capability(h Handler) message.HandlerFunc {
 	}
 }
 
-func triesOf(msg *message.Message) int {
-	n, _ := strconv.Atoi(msg.Metadata.Get(metaTries))
-	return n
+type triesKey struct{}
+
+// triesFrom returns the step's attempt counter, shared by every attempt of
+// one delivery. It is atomic because an attempt abandoned by the timeout
+// middleware may still be running when the dead-letter middleware reads it.
+func triesFrom(ctx context.Context) *atomic.Int64 {
+	if c, ok := ctx.Value(triesKey{}).(*atomic.Int64); ok {
+		return c
+	}
+	return new(atomic.Int64)
 }
 
 func (r *AgentRouter) observe(capability, outcome string, d time.Duration) {
@@ -192,12 +199,13 @@ func (r *AgentRouter) Running() chan struct{} { return r.wm.Running() }
 // Close stops the handlers, waiting for those in flight.
 func (r *AgentRouter) Close() error { return r.wm.Close() }
 
-// Breakers returns the state of every breaker of this process.
+// Breakers returns the state of every breaker of this process, by name.
 func (r *AgentRouter) Breakers() []BreakerSnapshot {
 	out := make([]BreakerSnapshot, 0, len(r.breakers))
 	for _, b := range r.breakers {
 		out = append(out, b.Snapshot())
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Capability < out[j].Capability })
 	return out
 }
 

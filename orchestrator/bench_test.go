@@ -29,13 +29,14 @@ func runToEnd(b *testing.B, e *env) time.Duration {
 		b.Fatal(err)
 	}
 	for {
-		changed := e.engine.Changed(s.RunID)
+		changed, stop := e.engine.Changed(s.RunID)
 		var status string
 		err := e.db.QueryRow(context.Background(), `SELECT status FROM runs WHERE id = $1`, []any{s.RunID}, &status)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if status != storage.RunRunning {
+			stop()
 			if status != storage.RunSucceeded {
 				b.Fatalf("run %s ended %s", s.RunID, status)
 			}
@@ -46,6 +47,7 @@ func runToEnd(b *testing.B, e *env) time.Duration {
 		case <-time.After(5 * time.Second):
 			b.Fatalf("run %s did not end within 5s", s.RunID)
 		}
+		stop()
 	}
 }
 

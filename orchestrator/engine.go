@@ -62,7 +62,7 @@ type Engine struct {
 	log      *slog.Logger
 
 	mu      sync.Mutex
-	waiters map[string][]chan struct{}
+	waiters map[string]map[chan struct{}]struct{}
 	results *bus.ResultRouter
 }
 
@@ -77,7 +77,7 @@ func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg
 	if cfg.StepDeadline == nil {
 		cfg.StepDeadline = func(string) time.Duration { return 2 * time.Minute }
 	}
-	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger, waiters: map[string][]chan struct{}{}}
+	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger, waiters: map[string]map[chan struct{}]struct{}{}}
 }
 
 // Start resumes every run that had not ended, then consumes results and
@@ -120,20 +120,33 @@ func (e *Engine) notify(runID string) {
 	ws := e.waiters[runID]
 	delete(e.waiters, runID)
 	e.mu.Unlock()
-	for _, w := range ws {
+	for w := range ws {
 		close(w)
 	}
 }
 
 // Changed returns a channel closed at the next change of the run made by
-// this process. Other processes' changes are seen through the run's NATS
-// event subject (see WatchRun).
-func (e *Engine) Changed(runID string) <-chan struct{} {
+// this process, and a function that withdraws the wait (call it when
+// giving up, so abandoned waits do not accumulate). Other processes'
+// changes are seen through the run's NATS event subject.
+func (e *Engine) Changed(runID string) (<-chan struct{}, func()) {
 	ch := make(chan struct{})
 	e.mu.Lock()
-	e.waiters[runID] = append(e.waiters[runID], ch)
+	if e.waiters[runID] == nil {
+		e.waiters[runID] = map[chan struct{}]struct{}{}
+	}
+	e.waiters[runID][ch] = struct{}{}
 	e.mu.Unlock()
-	return ch
+	return ch, func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if ws, ok := e.waiters[runID]; ok {
+			delete(ws, ch)
+			if len(ws) == 0 {
+				delete(e.waiters, runID)
+			}
+		}
+	}
 }
 
 func mustJSON(v any) json.RawMessage {

@@ -160,12 +160,13 @@ func (e *env) wait(t testing.TB, runID string) *orchestrator.RunDocument {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
-		changed := e.engine.Changed(runID)
+		changed, stop := e.engine.Changed(runID)
 		d, err := e.engine.Get(context.Background(), runID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if d.Status != storage.RunRunning {
+			stop()
 			return d
 		}
 		select {
@@ -174,6 +175,7 @@ func (e *env) wait(t testing.TB, runID string) *orchestrator.RunDocument {
 		case <-deadline:
 			t.Fatalf("run %s still running after 30s: %+v", runID, d.Steps)
 		}
+		stop()
 	}
 }
 
