@@ -1,0 +1,145 @@
+package ingress
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/dawsos/dawsos/agents"
+)
+
+// Field codes of request decoding; wire names.
+const (
+	FieldUnknown     = "unknown_field"
+	FieldType        = "wrong_type"
+	FieldInvalidUUID = "invalid_uuid"
+	FieldInvalid     = "invalid_value"
+	FieldMissing     = "missing"
+)
+
+// decodeBody decodes a JSON object body strictly into dst: unknown fields,
+// wrong types and trailing data are errors naming what is wrong. An empty
+// body is allowed only when optional is true (dst then stays as it is).
+func decodeBody(c *fiber.Ctx, dst any, optional bool) error {
+	body := bytes.TrimSpace(c.Body())
+	if len(body) == 0 {
+		if optional {
+			return nil
+		}
+		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body is empty; a JSON object is required"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body holds data after its JSON value"}
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON,
+			detail: fmt.Sprintf("the request body is not valid JSON at byte %d: %v", syn.Offset, syn)}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body ends inside a JSON value"}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			// The body itself has the wrong type (an array, say).
+			return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON,
+				detail: fmt.Sprintf("the request body must be a JSON object, not %s", typ.Value)}
+		}
+		msg := fmt.Sprintf("field %s must be %s, not %s", field, jsonTypeName(typ.Type.Kind().String()), typ.Value)
+		return &requestError{status: agents.Codes[agents.CodeInvalidInput].Status, code: agents.CodeInvalidInput, detail: msg,
+			fields: []FieldIssue{{Field: field, Code: FieldType, Message: msg}}}
+	}
+	// encoding/json reports unknown fields only as text.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ = strconv.Unquote(name)
+		msg := fmt.Sprintf("the request has no field %q", name)
+		return &requestError{status: agents.Codes[agents.CodeInvalidInput].Status, code: agents.CodeInvalidInput, detail: msg,
+			fields: []FieldIssue{{Field: name, Code: FieldUnknown, Message: msg}}}
+	}
+	return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: err.Error()}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "map", "struct":
+		return "an object"
+	case "slice", "array":
+		return "an array"
+	case "int", "int64", "int32", "uint", "uint64", "uint32", "float64", "float32":
+		return "a number"
+	}
+	return "of another type"
+}
+
+// uuidParam returns the path parameter name as a canonical uuid.
+func uuidParam(c *fiber.Ctx, name string) (string, error) {
+	v := c.Params(name)
+	u, err := uuid.Parse(v)
+	if err != nil {
+		return "", paramError(name, FieldInvalidUUID, fmt.Sprintf("path parameter %s must be a uuid, got %q", name, v))
+	}
+	return u.String(), nil
+}
+
+// limitQuery parses ?limit within [1, max]; def when absent.
+func limitQuery(c *fiber.Ctx, def, max int) (int, error) {
+	v := c.Query("limit")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > max {
+		return 0, paramError("limit", FieldInvalid, fmt.Sprintf("query parameter limit must be an integer from 1 to %d, got %q", max, v))
+	}
+	return n, nil
+}
+
+// timeQuery parses an RFC 3339 query parameter; nil when absent.
+func timeQuery(c *fiber.Ctx, name string) (*time.Time, error) {
+	v := c.Query(name)
+	if v == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return nil, paramError(name, FieldInvalid, fmt.Sprintf("query parameter %s must be an RFC 3339 time, got %q", name, v))
+	}
+	return &t, nil
+}
+
+// writeJSON answers with a JSON document.
+func writeJSON(c *fiber.Ctx, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	c.Status(status)
+	c.Response().SetBodyRaw(b)
+	return nil
+}

@@ -1,0 +1,193 @@
+// Package ingress is the HTTP front door of DawsOS (ARCHITECTURE.md §6): a
+// Fiber app that submits and follows runs, streams run events over
+// Server-Sent Events, lists patterns, capabilities, breakers and dead
+// letters, and answers health, readiness and metrics probes. Every error
+// leaves it as application/problem+json and every response carries an
+// X-Correlation-ID.
+package ingress
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"reflect"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/patterns"
+	"github.com/dawsos/dawsos/storage"
+)
+
+// BreakerSource is what the ingress needs of the agent router: the breakers
+// of the capabilities this process hosts. It is nil (or a nil
+// *bus.AgentRouter) when the process hosts no agents.
+type BreakerSource interface {
+	Breakers() []bus.BreakerSnapshot
+	Breaker(capability string) (*bus.Breaker, bool)
+}
+
+// Deps are the parts of the process the ingress serves.
+type Deps struct {
+	Engine   *orchestrator.Engine
+	Patterns *patterns.Set
+	Registry *agents.Registry
+	// Catalog validates pattern documents (POST /v1/patterns/validate).
+	Catalog  patterns.Catalog
+	Breakers BreakerSource
+	DB       *storage.DB
+	Bus      *bus.Bus
+	// Gatherer is served on /metrics; Registerer receives the ingress's
+	// own collectors (runs by status, dead-letter depth, pool stats).
+	Gatherer   prometheus.Gatherer
+	Registerer prometheus.Registerer
+	Logger     *slog.Logger
+}
+
+// Config is the server section of the configuration.
+type Config struct {
+	// BodyLimit bounds request bodies in bytes; larger ones get 413 before
+	// they are read.
+	BodyLimit int
+	// WaitMax bounds ?wait on POST /v1/runs.
+	WaitMax time.Duration
+	// KeepAlive is the interval of SSE comment lines that keep idle
+	// streams (and the proxies in front of them) open.
+	KeepAlive time.Duration
+	// Poll is how often waiting requests and streams re-read PostgreSQL
+	// when no change notification arrived; 1 s when zero.
+	Poll time.Duration
+	// Version is reported by /healthz.
+	Version string
+}
+
+// Server is the HTTP front door. Create it with New, run it with Listen or
+// Serve, stop it with Shutdown.
+type Server struct {
+	app  *fiber.App
+	deps Deps
+	cfg  Config
+	log  *slog.Logger
+
+	// stopping is closed by Shutdown so that long requests (?wait, SSE)
+	// end and the listener can drain.
+	stopping chan struct{}
+	stopOnce sync.Once
+}
+
+// New builds the app and registers the ingress's metrics collectors on
+// deps.Registerer. It fails when a collector is already registered there.
+func New(deps Deps, cfg Config) (*Server, error) {
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.WaitMax <= 0 {
+		cfg.WaitMax = 60 * time.Second
+	}
+	if cfg.KeepAlive <= 0 {
+		cfg.KeepAlive = 15 * time.Second
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = time.Second
+	}
+	if v := reflect.ValueOf(deps.Breakers); deps.Breakers != nil && v.Kind() == reflect.Pointer && v.IsNil() {
+		// A nil *bus.AgentRouter in the interface means "no agents here".
+		deps.Breakers = nil
+	}
+	s := &Server{deps: deps, cfg: cfg, log: deps.Logger, stopping: make(chan struct{})}
+	if deps.Registerer != nil {
+		if err := registerCollectors(deps.Registerer, deps.DB); err != nil {
+			return nil, err
+		}
+	}
+	s.app = fiber.New(fiber.Config{
+		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          s.handleError,
+		DisableStartupMessage: true,
+		// Handlers hand strings from the request to code that outlives
+		// the request (the SSE writer, the run row); copies are safer than
+		// fasthttp's reused buffers.
+		Immutable:   true,
+		ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute,
+	})
+	s.app.Use(s.correlation, s.accessLog, s.recoverPanic)
+	s.routes()
+	return s, nil
+}
+
+// App returns the Fiber app, for app.Test in tests and for mounting.
+func (s *Server) App() *fiber.App { return s.app }
+
+func (s *Server) routes() {
+	a := s.app
+	a.Get("/healthz", s.healthz)
+	a.Get("/readyz", s.readyz)
+	a.Get("/metrics", s.metrics())
+
+	v1 := a.Group("/v1")
+	v1.Post("/runs", s.submitRun)
+	v1.Get("/runs", s.listRuns)
+	v1.Get("/runs/:id", s.getRun)
+	v1.Post("/runs/:id/cancel", s.cancelRun)
+	v1.Get("/runs/:id/events", s.runEvents)
+
+	v1.Get("/patterns", s.listPatterns)
+	v1.Post("/patterns/validate", s.validatePattern)
+	v1.Get("/patterns/:id", s.getPattern)
+
+	v1.Get("/capabilities", s.listCapabilities)
+	v1.Get("/breakers", s.listBreakers)
+	v1.Post("/breakers/:capability/reset", s.resetBreaker)
+
+	v1.Get("/dlq", s.listDeadLetters)
+	v1.Post("/dlq/replay", s.replayCapability)
+	v1.Get("/dlq/:id", s.getDeadLetter)
+	v1.Post("/dlq/:id/replay", s.replayDeadLetter)
+
+	registerPortfolioRoutes(v1, s.deps)
+	s.registerPortfolioWriteRoutes(v1)
+}
+
+// Listen serves on addr until Shutdown. A port already in use is reported
+// as such, naming the address.
+func (s *Server) Listen(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen on %s: the address is already in use (another dawsos or another program holds the port; change server.listen): %w", addr, err)
+		}
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	s.log.Info("http listening", "addr", ln.Addr().String())
+	if err := s.app.Listener(ln); err != nil {
+		return fmt.Errorf("serve http on %s: %w", ln.Addr(), err)
+	}
+	return nil
+}
+
+// Shutdown ends waiting requests and event streams, stops accepting
+// connections and waits for open requests until ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopOnce.Do(func() { close(s.stopping) })
+	if err := s.app.ShutdownWithContext(ctx); err != nil {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	return nil
+}
