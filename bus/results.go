@@ -29,7 +29,7 @@ func (b *Bus) ConsumeResults(ctx context.Context, concurrency int, log *slog.Log
 	if concurrency <= 0 {
 		concurrency = 8
 	}
-	const ackWait = 60 * time.Second
+	const ackWait = 15 * time.Second
 	if err := b.ensureConsumer(ctx, StreamResults, ResultsConsumer, resultPrefix+">", concurrency, ackWait); err != nil {
 		return nil, err
 	}

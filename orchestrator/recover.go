@@ -10,9 +10,15 @@ import (
 )
 
 // Resume is run at start-up. For every run that has not ended it
-// republishes the queued steps under their current attempt (JetStream drops
-// the copy if it still holds the original), and decides any step that
-// became ready, so a crash at any point leaves nothing stuck.
+// dispatches the queued steps again as new attempts, and decides any step
+// that became ready, so a crash at any point leaves nothing stuck.
+//
+// A step queued before this process started may have been in the hands of
+// a handler that died with the previous process; JetStream would redeliver
+// it only after the consumer's ack wait (minutes). A new attempt runs now;
+// if the old delivery still arrives, its result is for an older attempt and
+// is ignored. The cost is at most one extra execution of such a step,
+// which at-least-once delivery allows anyway.
 func (e *Engine) Resume(ctx context.Context) error {
 	var ids []string
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
@@ -23,8 +29,10 @@ func (e *Engine) Resume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	started := time.Now().UTC()
 	for _, id := range ids {
-		if err := e.resumeRun(ctx, id, false); err != nil {
+		stale := func(r storage.StepRow) bool { return r.DispatchedAt != nil && r.DispatchedAt.Before(started) }
+		if err := e.resumeRun(ctx, id, stale); err != nil {
 			e.log.Error("resume run", "run_id", id, "err", err)
 		}
 	}
@@ -34,10 +42,10 @@ func (e *Engine) Resume(ctx context.Context) error {
 	return nil
 }
 
-// resumeRun republishes a run's queued steps; with redispatch it first
-// moves the overdue ones to a new attempt, so that a result of the lost
-// attempt, should it still arrive, is ignored.
-func (e *Engine) resumeRun(ctx context.Context, runID string, redispatch bool) error {
+// resumeRun dispatches again, as a new attempt, every queued step of the
+// run for which stale is true; a result of the abandoned attempt, should it
+// still arrive, is then ignored.
+func (e *Engine) resumeRun(ctx context.Context, runID string, stale func(storage.StepRow) bool) error {
 	var plan dispatchPlan
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
 		st, err := e.loadRunState(ctx, tx, runID)
@@ -49,15 +57,11 @@ func (e *Engine) resumeRun(ctx context.Context, runID string, redispatch bool) e
 		}
 		now := time.Now().UTC()
 		for _, s := range st.steps {
-			if s.row.Status != storage.StepQueued {
+			if s.row.Status != storage.StepQueued || !stale(s.row) {
 				continue
 			}
-			if redispatch && s.row.Deadline != nil && s.row.Deadline.Before(now) {
-				plan.requests = append(plan.requests, e.dispatch(st, s, s.row.Args, now))
-				plan.events = append(plan.events, stepEvent("step.dispatched", s, map[string]any{"reason": "deadline passed"}))
-				continue
-			}
-			plan.requests = append(plan.requests, st.request(s))
+			plan.requests = append(plan.requests, e.dispatch(st, s, s.row.Args, now))
+			plan.events = append(plan.events, stepEvent("step.dispatched", s, map[string]any{"reason": "recovered"}))
 		}
 		next := e.advance(ctx, st)
 		plan.requests = append(plan.requests, next.requests...)
@@ -95,13 +99,15 @@ func (e *Engine) recoveryLoop(ctx context.Context) {
 			}
 			continue
 		}
+		now := time.Now().UTC()
+		overdue := func(r storage.StepRow) bool { return r.Deadline != nil && r.Deadline.Before(now) }
 		seen := map[string]bool{}
 		for _, d := range due {
 			if seen[d.RunID] {
 				continue
 			}
 			seen[d.RunID] = true
-			if err := e.resumeRun(ctx, d.RunID, true); err != nil && ctx.Err() == nil {
+			if err := e.resumeRun(ctx, d.RunID, overdue); err != nil && ctx.Err() == nil {
 				e.log.Warn("redispatch overdue steps", "run_id", d.RunID, "err", err)
 			}
 		}

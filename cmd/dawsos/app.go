@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/patterns"
+	"github.com/dawsos/dawsos/storage"
+)
+
+// extraRegistrations adds capabilities compiled in by build tags (the test
+// capabilities of testcaps_on.go).
+var extraRegistrations []func(r *agents.Registry, cfg Config)
+
+// app is one running DawsOS process: the parts it started, stopped in
+// reverse order.
+type app struct {
+	cfg      Config
+	log      *slog.Logger
+	managed  *storage.Managed
+	db       *storage.DB
+	bus      *bus.Bus
+	registry *agents.Registry
+	patterns *patterns.Set
+	router   *bus.AgentRouter
+	engine   *orchestrator.Engine
+	promReg  *prometheus.Registry
+	busMet   *bus.Metrics
+
+	cancel  context.CancelFunc
+	stopped chan struct{}
+}
+
+// openDatabase returns the pool, starting the managed PostgreSQL when no
+// URL is configured, and applies migrations.
+func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*storage.Managed, *storage.DB, error) {
+	url := cfg.Database.URL
+	var m *storage.Managed
+	if url == "" {
+		var err error
+		m, err = storage.StartManaged(ctx, storage.ManagedConfig{
+			DataDir: filepath.Join(cfg.DataDir, "postgres"), BinDir: cfg.Database.BinDir,
+			Port: cfg.Database.ManagedPort, Fsync: true, Logger: log,
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("start the managed PostgreSQL: %w", err)
+		}
+		url = m.URL()
+	}
+	db, err := storage.Open(ctx, storage.PoolConfig{URL: url, MaxConns: cfg.Database.MaxConns, AcquireTimeout: cfg.Database.AcquireTimeout})
+	if err != nil {
+		stopManaged(m)
+		return nil, nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	applied, err := storage.Migrate(ctx, db)
+	if err != nil {
+		db.Close()
+		stopManaged(m)
+		return nil, nil, fmt.Errorf("apply migrations: %w", err)
+	}
+	if len(applied) > 0 {
+		log.Info("applied migrations", "count", len(applied), "last", applied[len(applied)-1])
+	}
+	return m, db, nil
+}
+
+func stopManaged(m *storage.Managed) {
+	if m == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = m.Stop(ctx)
+}
+
+// newRegistry registers every agent's capabilities.
+func newRegistry(cfg Config, db *storage.DB, log *slog.Logger) *agents.Registry {
+	r := agents.NewRegistry()
+	analyst.Register(r, analyst.New(analyst.Deps{DB: db, Logger: log}))
+	for _, f := range extraRegistrations {
+		f(r, cfg)
+	}
+	return r
+}
+
+// loadPatterns loads the embedded patterns and the configured directory,
+// validating each against the registry; any problem fails start-up.
+func loadPatterns(cfg Config, reg *agents.Registry) (*patterns.Set, error) {
+	ps := patterns.NewSet(orchestrator.Catalog{Registry: reg})
+	probs := ps.LoadEmbedded()
+	if cfg.Patterns.Dir != "" {
+		probs = append(probs, ps.LoadDir(cfg.Patterns.Dir)...)
+	}
+	if len(probs) > 0 {
+		return nil, fmt.Errorf("patterns do not validate: %w", patterns.ProblemsError(probs))
+	}
+	return ps, nil
+}
+
+// startOptions says which parts a process runs.
+type startOptions struct {
+	// agents lists the agents to host; nil hosts all, an empty list none.
+	agents       []string
+	orchestrator bool
+}
+
+// startApp starts everything but the HTTP listener.
+func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOptions) (*app, error) {
+	a := &app{cfg: cfg, log: log, stopped: make(chan struct{})}
+	ctx, cancel := context.WithCancel(parent)
+	a.cancel = cancel
+	ok := false
+	defer func() {
+		if !ok {
+			a.stop()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data_dir %s: %w", cfg.DataDir, err)
+	}
+	var err error
+	a.managed, a.db, err = openDatabase(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	a.registry = newRegistry(cfg, a.db, log)
+	if a.patterns, err = loadPatterns(cfg, a.registry); err != nil {
+		return nil, err
+	}
+	a.bus, err = bus.Start(ctx, bus.Config{
+		URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, StoreDir: filepath.Join(cfg.DataDir, "nats"),
+		SyncAlways: cfg.NATS.SyncAlways, MaxMemory: cfg.NATS.MaxMemory, MaxStore: cfg.NATS.MaxStore,
+		Replicas: cfg.NATS.Replicas,
+	}, log)
+	if err != nil {
+		return nil, fmt.Errorf("start nats: %w", err)
+	}
+	a.promReg = prometheus.NewRegistry()
+	a.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.busMet = bus.NewMetrics(a.promReg)
+
+	handlers, err := a.handlers(opts.agents)
+	if err != nil {
+		return nil, err
+	}
+	if len(handlers) > 0 {
+		a.router, err = a.bus.NewAgentRouter(ctx, bus.AgentRouterConfig{
+			Breaker:        bus.BreakerConfig{Failures: cfg.Breakers.Failures, OpenFor: cfg.Breakers.OpenFor},
+			InitialBackoff: cfg.Steps.InitialBackoff,
+			DeadLetters:    orchestrator.DeadLetterStore{DB: a.db},
+			Metrics:        a.busMet, Logger: log,
+		}, handlers)
+		if err != nil {
+			return nil, err
+		}
+		go func() {
+			if err := a.router.Run(ctx); err != nil {
+				log.Error("agent router stopped", "err", err)
+			}
+		}()
+		select {
+		case <-a.router.Running():
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if opts.orchestrator {
+		a.engine = orchestrator.New(a.db, a.bus, a.patterns, a.registry, orchestrator.Config{
+			StepDeadline:      cfg.stepDeadline,
+			RecoveryInterval:  cfg.Orchestrator.RecoveryInterval,
+			ResultConcurrency: cfg.Orchestrator.ResultConcurrency,
+			Resolver:          orchestrator.StorageResolver{DB: a.db},
+			Logger:            log,
+			Metrics:           orchestrator.NewMetrics(a.promReg),
+		})
+		if err := a.engine.Start(ctx); err != nil {
+			return nil, fmt.Errorf("start orchestrator: %w", err)
+		}
+	}
+	ok = true
+	return a, nil
+}
+
+// handlers builds the bus handlers of the hosted agents.
+func (a *app) handlers(hosted []string) ([]bus.Handler, error) {
+	known := map[string]bool{}
+	for _, n := range a.registry.Agents() {
+		known[n] = true
+	}
+	want := map[string]bool{}
+	if hosted == nil {
+		want = known
+	}
+	for _, n := range hosted {
+		if !known[n] {
+			names := a.registry.Agents()
+			sort.Strings(names)
+			return nil, fmt.Errorf("unknown agent %q (known: %s)", n, strings.Join(names, ", "))
+		}
+		want[n] = true
+	}
+	var out []bus.Handler
+	for _, s := range a.registry.All() {
+		if !want[s.Agent] {
+			continue
+		}
+		sc := a.cfg.step(s.Name)
+		spec := s
+		out = append(out, bus.Handler{
+			Capability: s.Name, Agent: s.Agent, Timeout: sc.Timeout, MaxAttempts: sc.MaxAttempts, Concurrency: sc.Concurrency,
+			Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
+				return spec.Invoke(ctx, agents.RunContext{
+					RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt,
+					PricingPackID: req.Context.PricingPackID, AsOfDate: req.Context.AsOfDate,
+					LedgerCommitHash: req.Context.LedgerCommitHash, UserID: req.Context.UserID,
+					CorrelationID: req.CorrelationID,
+				}, req.Args)
+			},
+		})
+	}
+	return out, nil
+}
+
+// stop stops everything that was started, in reverse order.
+func (a *app) stop() {
+	if a.engine != nil {
+		if err := a.engine.Stop(); err != nil {
+			a.log.Warn("stop orchestrator", "err", err)
+		}
+	}
+	if a.router != nil {
+		if err := a.router.Close(); err != nil {
+			a.log.Warn("stop agents", "err", err)
+		}
+	}
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.bus != nil {
+		a.bus.Close()
+	}
+	if a.db != nil {
+		a.db.Close()
+	}
+	stopManaged(a.managed)
+}

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+
+	"github.com/dawsos/dawsos/agents"
+)
+
+// Config is the whole configuration. config.yaml at the repository root
+// documents every key; TestConfigFileMatchesDefaults keeps the two equal.
+type Config struct {
+	DataDir      string                      `koanf:"data_dir"`
+	Log          LogConfig                   `koanf:"log"`
+	Server       ServerConfig                `koanf:"server"`
+	Database     DatabaseConfig              `koanf:"database"`
+	NATS         NATSConfig                  `koanf:"nats"`
+	Breakers     BreakersConfig              `koanf:"breakers"`
+	Steps        StepsConfig                 `koanf:"steps"`
+	Orchestrator OrchestratorConfig          `koanf:"orchestrator"`
+	Patterns     PatternsConfig              `koanf:"patterns"`
+	Analytics    AnalyticsConfig             `koanf:"analytics"`
+	Capabilities map[string]CapabilityConfig `koanf:"capabilities"`
+}
+
+// LogConfig selects the log level and format.
+type LogConfig struct {
+	Level  string `koanf:"level"`
+	Format string `koanf:"format"`
+}
+
+// ServerConfig is the HTTP ingress.
+type ServerConfig struct {
+	Listen    string        `koanf:"listen"`
+	BodyLimit int           `koanf:"body_limit"`
+	WaitMax   time.Duration `koanf:"wait_max"`
+}
+
+// DatabaseConfig is the one pool and the managed server.
+type DatabaseConfig struct {
+	URL            string        `koanf:"url"`
+	MaxConns       int32         `koanf:"max_conns"`
+	AcquireTimeout time.Duration `koanf:"acquire_timeout"`
+	BinDir         string        `koanf:"bin_dir"`
+	ManagedPort    int           `koanf:"managed_port"`
+}
+
+// NATSConfig is the bus.
+type NATSConfig struct {
+	URL        string `koanf:"url"`
+	Listen     string `koanf:"listen"`
+	SyncAlways bool   `koanf:"sync_always"`
+	MaxMemory  int64  `koanf:"max_memory"`
+	MaxStore   int64  `koanf:"max_store"`
+	Replicas   int    `koanf:"replicas"`
+}
+
+// BreakersConfig is the breaker rule.
+type BreakersConfig struct {
+	Failures int           `koanf:"failures"`
+	OpenFor  time.Duration `koanf:"open_for"`
+}
+
+// StepsConfig holds the defaults every capability inherits.
+type StepsConfig struct {
+	Timeout        time.Duration `koanf:"timeout"`
+	MaxAttempts    int           `koanf:"max_attempts"`
+	InitialBackoff time.Duration `koanf:"initial_backoff"`
+	Concurrency    int           `koanf:"concurrency"`
+}
+
+// CapabilityConfig overrides the step defaults for one capability.
+type CapabilityConfig struct {
+	Timeout     time.Duration `koanf:"timeout"`
+	MaxAttempts int           `koanf:"max_attempts"`
+	Concurrency int           `koanf:"concurrency"`
+}
+
+// OrchestratorConfig tunes the orchestrator.
+type OrchestratorConfig struct {
+	RecoveryInterval  time.Duration `koanf:"recovery_interval"`
+	ResultConcurrency int           `koanf:"result_concurrency"`
+}
+
+// PatternsConfig names an extra directory of pattern files.
+type PatternsConfig struct {
+	Dir string `koanf:"dir"`
+}
+
+// AnalyticsConfig holds the conventions of the analytics.
+type AnalyticsConfig struct {
+	RiskFreeRate float64 `koanf:"risk_free_rate"`
+}
+
+func defaultConfig() Config {
+	return Config{
+		DataDir:  "./var",
+		Log:      LogConfig{Level: "info", Format: "text"},
+		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second},
+		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
+		NATS:     NATSConfig{MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1},
+		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
+		Steps: StepsConfig{
+			Timeout: 30 * time.Second, MaxAttempts: 3, InitialBackoff: time.Second, Concurrency: 4,
+		},
+		Orchestrator: OrchestratorConfig{RecoveryInterval: 5 * time.Second, ResultConcurrency: 16},
+		Analytics:    AnalyticsConfig{RiskFreeRate: 0.04},
+		Capabilities: map[string]CapabilityConfig{},
+	}
+}
+
+// loadConfig reads the defaults, then the file (when path is non-empty, or
+// ./config.yaml when it exists), then DAWSOS_* variables, then overrides
+// (flags). Unknown keys are errors that name the key.
+func loadConfig(path string, overrides map[string]any) (Config, error) {
+	k := koanf.New(".")
+	explicit := path != ""
+	if !explicit {
+		if _, err := os.Stat("config.yaml"); err == nil {
+			path = "config.yaml"
+		}
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	env, err := envOverrides(os.Environ())
+	if err != nil {
+		return Config{}, err
+	}
+	if err := k.Load(confmap.Provider(env, "."), nil); err != nil {
+		return Config{}, fmt.Errorf("environment: %w", err)
+	}
+	if len(overrides) > 0 {
+		if err := k.Load(confmap.Provider(overrides, "."), nil); err != nil {
+			return Config{}, fmt.Errorf("flags: %w", err)
+		}
+	}
+	cfg := defaultConfig()
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
+		ErrorUnused:      true,
+		WeaklyTypedInput: true,
+		DecodeHook:       mapstructure.ComposeDecodeHookFunc(mapstructure.StringToTimeDurationHookFunc()),
+		Result:           &cfg,
+		TagName:          "koanf",
+	}}); err != nil {
+		where := "config"
+		if path != "" {
+			where = "config " + path
+		}
+		return Config{}, fmt.Errorf("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	if err := cfg.validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// envKeys maps DAWSOS_<KEY> to every scalar key of the configuration:
+// server.listen is DAWSOS_SERVER_LISTEN, data_dir is DAWSOS_DATA_DIR.
+func envKeys() map[string]string {
+	out := map[string]string{}
+	var walk func(t reflect.Type, prefix string)
+	walk = func(t reflect.Type, prefix string) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := f.Tag.Get("koanf")
+			key := tag
+			if prefix != "" {
+				key = prefix + "." + tag
+			}
+			switch {
+			case f.Type.Kind() == reflect.Struct:
+				walk(f.Type, key)
+			case f.Type.Kind() == reflect.Map:
+				// capabilities.<name>.* is set in the file only.
+			default:
+				out["DAWSOS_"+strings.ToUpper(strings.ReplaceAll(key, ".", "_"))] = key
+			}
+		}
+	}
+	walk(reflect.TypeOf(Config{}), "")
+	return out
+}
+
+// envOverrides picks the DAWSOS_* variables that name configuration keys.
+// Variables that name no key are ignored, since other DAWSOS_ variables
+// exist (DAWSOS_TEST_DATABASE_URL for the tests).
+func envOverrides(environ []string) (map[string]any, error) {
+	keys := envKeys()
+	out := map[string]any{}
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, "DAWSOS_") {
+			continue
+		}
+		if key, known := keys[name]; known {
+			out[key] = val
+		}
+	}
+	return out, nil
+}
+
+func (c Config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("config key %s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.DataDir == "" {
+		bad("data_dir", "must not be empty")
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not one of debug, info, warn, error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	if c.Server.Listen == "" {
+		bad("server.listen", "must not be empty")
+	}
+	if c.Server.BodyLimit < 1024 {
+		bad("server.body_limit", "%d is below 1024 bytes", c.Server.BodyLimit)
+	}
+	if c.Database.MaxConns < 2 {
+		bad("database.max_conns", "%d is below 2", c.Database.MaxConns)
+	}
+	if c.Database.AcquireTimeout <= 0 {
+		bad("database.acquire_timeout", "must be positive")
+	}
+	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
+		bad("nats.replicas", "%d is not between 1 and 5", c.NATS.Replicas)
+	}
+	if c.Breakers.Failures < 1 {
+		bad("breakers.failures", "%d is below 1", c.Breakers.Failures)
+	}
+	if c.Breakers.OpenFor <= 0 {
+		bad("breakers.open_for", "must be positive")
+	}
+	if c.Steps.Timeout <= 0 {
+		bad("steps.timeout", "must be positive")
+	}
+	if c.Steps.MaxAttempts < 1 {
+		bad("steps.max_attempts", "%d is below 1", c.Steps.MaxAttempts)
+	}
+	if c.Steps.InitialBackoff <= 0 {
+		bad("steps.initial_backoff", "must be positive")
+	}
+	if c.Steps.Concurrency < 1 {
+		bad("steps.concurrency", "%d is below 1", c.Steps.Concurrency)
+	}
+	if c.Orchestrator.RecoveryInterval <= 0 {
+		bad("orchestrator.recovery_interval", "must be positive")
+	}
+	if c.Orchestrator.ResultConcurrency < 1 {
+		bad("orchestrator.result_concurrency", "%d is below 1", c.Orchestrator.ResultConcurrency)
+	}
+	if c.Analytics.RiskFreeRate < -0.5 || c.Analytics.RiskFreeRate > 1 {
+		bad("analytics.risk_free_rate", "%v is not a plausible annual rate", c.Analytics.RiskFreeRate)
+	}
+	names := make([]string, 0, len(c.Capabilities))
+	for n := range c.Capabilities {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		cc := c.Capabilities[n]
+		if !agents.NamePattern.MatchString(n) {
+			bad("capabilities."+n, "%q is not a capability name", n)
+		}
+		if cc.Timeout < 0 {
+			bad("capabilities."+n+".timeout", "must not be negative")
+		}
+		if cc.MaxAttempts < 0 {
+			bad("capabilities."+n+".max_attempts", "must not be negative")
+		}
+		if cc.Concurrency < 0 {
+			bad("capabilities."+n+".concurrency", "must not be negative")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// step returns the effective settings of one capability.
+func (c Config) step(capability string) CapabilityConfig {
+	out := CapabilityConfig{Timeout: c.Steps.Timeout, MaxAttempts: c.Steps.MaxAttempts, Concurrency: c.Steps.Concurrency}
+	if o, ok := c.Capabilities[capability]; ok {
+		if o.Timeout > 0 {
+			out.Timeout = o.Timeout
+		}
+		if o.MaxAttempts > 0 {
+			out.MaxAttempts = o.MaxAttempts
+		}
+		if o.Concurrency > 0 {
+			out.Concurrency = o.Concurrency
+		}
+	}
+	return out
+}
+
+// stepDeadline is how long a dispatched step may take before the recovery
+// loop redispatches it: every attempt, every back-off, and a margin.
+func (c Config) stepDeadline(capability string) time.Duration {
+	s := c.step(capability)
+	backoff := c.Steps.InitialBackoff * time.Duration(1<<s.MaxAttempts)
+	return time.Duration(s.MaxAttempts)*s.Timeout + backoff + 30*time.Second
+}

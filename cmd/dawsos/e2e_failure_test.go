@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// TestE2EKill9DuringBurst kills the server with SIGKILL while 200 runs are
+// being submitted and executed, restarts it on the same database and data
+// directory, and checks the durability contract: every accepted run ends,
+// and no step's result is applied twice.
+func TestE2EKill9DuringBurst(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.setFault("sleep:30ms") // keep steps in flight when the kill lands
+	s.start()
+
+	const total = 200
+	var mu sync.Mutex
+	var accepted []string
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	killed := make(chan struct{})
+	var once sync.Once
+	for i := 0; i < total; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			code, body, err := s.request("POST", "/v1/runs", map[string]any{"pattern": "e2e_flaky", "inputs": map[string]any{"key": "k"}})
+			if err != nil || code != http.StatusAccepted {
+				return // refused or cut off by the kill: not accepted
+			}
+			mu.Lock()
+			accepted = append(accepted, body["run_id"].(string))
+			n := len(accepted)
+			mu.Unlock()
+			if n == total/2 {
+				once.Do(func() {
+					s.kill()
+					close(killed)
+				})
+			}
+		}(i)
+	}
+	wg.Wait()
+	once.Do(func() { s.kill(); close(killed) })
+	<-killed
+	if len(accepted) < total/2 {
+		t.Fatalf("only %d runs accepted before the kill", len(accepted))
+	}
+
+	s.setFault("")
+	s.start()
+	for _, id := range accepted {
+		body := s.waitRun(id, 60*time.Second)
+		if body["status"] != "succeeded" {
+			t.Fatalf("run %s ended %v; want succeeded: %v", id, body["status"], body)
+		}
+	}
+	// Each step result is applied at most once: one success event per step
+	// and per run, whatever the bus redelivered.
+	db := s.database(t)
+	var dup int
+	err := db.QueryRow(context.Background(), `SELECT count(*) FROM (SELECT run_id, step_id FROM run_events
+		WHERE type = 'step.succeeded' GROUP BY run_id, step_id HAVING count(*) > 1) d`).Scan(&dup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dup != 0 {
+		t.Fatalf("%d steps have more than one success event", dup)
+	}
+	var unfinished int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM runs WHERE status = 'running'`).Scan(&unfinished); err != nil {
+		t.Fatal(err)
+	}
+	if unfinished != 0 {
+		t.Fatalf("%d runs still running after recovery", unfinished)
+	}
+	t.Logf("%d of %d runs accepted before the kill; all ended succeeded after restart", len(accepted), total)
+}
+
+// TestE2EBreakerDeadLettersAndReplay drives a capability that fails on
+// demand: its breaker opens after exactly 5 counted failures, fails fast
+// while open, lets one probe through after the (shortened) open time,
+// every failed step is dead-lettered, and a bulk replay after the fault is
+// cleared ends every run succeeded.
+func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
+	t.Parallel()
+	s := newServer(t, "DAWSOS_BREAKERS_OPEN_FOR=2s", "DAWSOS_STEPS_MAX_ATTEMPTS=2")
+	s.setFault("fail")
+	s.start()
+
+	var runs []string
+	for i := 0; i < 7; i++ {
+		id := s.submit("e2e_flaky", map[string]any{"key": "k"})
+		body := s.waitRun(id, 30*time.Second)
+		if body["status"] != "partial" {
+			t.Fatalf("run %d ended %v; want partial (first step kept, f dead-lettered)", i, body["status"])
+		}
+		runs = append(runs, id)
+	}
+	dls := s.deadLetters(t)
+	reasons := map[string]int{}
+	for _, d := range dls {
+		reasons[d["reason"].(string)]++
+	}
+	if len(dls) != 7 || reasons["exhausted"] != 5 || reasons["circuit_open"] != 2 {
+		t.Fatalf("dead letters by reason %v (%d); want 5 exhausted then 2 circuit_open", reasons, len(dls))
+	}
+	if st := s.breakerState(t, "test.flaky"); st != "open" {
+		t.Fatalf("breaker %s; want open", st)
+	}
+
+	// After open_for, exactly one probe: it fails (fault still on) and
+	// reopens the breaker.
+	time.Sleep(2200 * time.Millisecond)
+	probe := s.submit("e2e_flaky", map[string]any{"key": "probe"})
+	s.waitRun(probe, 30*time.Second)
+	runs = append(runs, probe)
+	if st := s.breakerState(t, "test.flaky"); st != "open" {
+		t.Fatalf("after a failed probe the breaker is %s; want open", st)
+	}
+	last := s.deadLetters(t)[0]
+	if last["reason"] != "exhausted" {
+		t.Fatalf("the probe's dead letter has reason %v; want exhausted (it ran)", last["reason"])
+	}
+
+	// Clear the fault; the next probe closes the breaker.
+	s.setFault("")
+	time.Sleep(2200 * time.Millisecond)
+	ok := s.submit("e2e_flaky", map[string]any{"key": "ok"})
+	if body := s.waitRun(ok, 30*time.Second); body["status"] != "succeeded" {
+		t.Fatalf("run after the fault was cleared: %v", body["status"])
+	}
+	if st := s.breakerState(t, "test.flaky"); st != "closed" {
+		t.Fatalf("breaker %s after a good probe; want closed", st)
+	}
+
+	code, body := s.do("POST", "/v1/dlq/replay", map[string]any{"capability": "test.flaky"})
+	if code != http.StatusAccepted {
+		t.Fatalf("bulk replay: %d %v", code, body)
+	}
+	for _, id := range runs {
+		if body := s.waitRun(id, 30*time.Second); body["status"] != "succeeded" {
+			t.Fatalf("run %s after replay: %v", id, body["status"])
+		}
+	}
+}
+
+func (s *server) deadLetters(t *testing.T) []map[string]any {
+	t.Helper()
+	code, body := s.do("GET", "/v1/dlq?limit=100", nil)
+	if code != 200 {
+		t.Fatalf("GET /v1/dlq: %d %v", code, body)
+	}
+	var out []map[string]any
+	for _, x := range body["dead_letters"].([]any) {
+		out = append(out, x.(map[string]any))
+	}
+	return out
+}
+
+func (s *server) breakerState(t *testing.T, capability string) string {
+	t.Helper()
+	code, body := s.do("GET", "/v1/breakers", nil)
+	if code != 200 {
+		t.Fatalf("GET /v1/breakers: %d %v", code, body)
+	}
+	for _, x := range body["breakers"].([]any) {
+		b := x.(map[string]any)
+		if b["capability"] == capability {
+			return b["state"].(string)
+		}
+	}
+	t.Fatalf("no breaker for %s in %v", capability, body)
+	return ""
+}
+
+// database opens a connection to the server's database for checks.
+func (s *server) database(t *testing.T) *pgx.Conn {
+	t.Helper()
+	var url string
+	for _, kv := range s.env {
+		if v, ok := strings.CutPrefix(kv, "DAWSOS_DATABASE_URL="); ok {
+			url = v
+		}
+	}
+	c, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(context.Background()) })
+	return c
+}

@@ -1,0 +1,282 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dawsos/dawsos/storage/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// dawsosBinary builds the binary once per test run, with the test
+// capabilities compiled in.
+func dawsosBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "dawsos-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "dawsos")
+		cmd := exec.Command("go", "build", "-tags", "dawsos_testcaps", "-o", binPath, ".")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// e2ePatterns are written to the patterns directory the server loads.
+var e2ePatterns = map[string]string{
+	"e2e_one.json": `{"id": "e2e_one", "inputs": {"v": {"type": "integer", "default": 1}},
+		"steps": [{"capability": "test.noop", "as": "a", "args": {"value": "{{inputs.v}}"}},
+		          {"capability": "test.noop", "as": "b", "args": {"value": "{{a.value}}"}}],
+		"outputs": ["b"]}`,
+	"e2e_flaky.json": `{"id": "e2e_flaky", "inputs": {"key": {"type": "string", "default": "k"}},
+		"steps": [{"capability": "test.noop", "as": "first", "args": {"value": "{{inputs.key}}"}},
+		          {"capability": "test.flaky", "as": "f", "args": {"key": "{{first.value}}"}},
+		          {"capability": "test.noop", "as": "after", "args": {"value": "{{f.key}}"}}],
+		"outputs": ["first", "after"]}`,
+}
+
+// server is one dawsos process under test.
+type server struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	base    string
+	dataDir string
+	env     []string
+	fault   string
+	logBuf  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// newServer prepares a server on its own database, data directory and
+// port; extra are DAWSOS_* settings.
+func newServer(t *testing.T, extra ...string) *server {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "dawsos-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	pdir := filepath.Join(dir, "patterns")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range e2ePatterns {
+		if err := os.WriteFile(filepath.Join(pdir, name), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	port := freePort(t)
+	s := &server{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", port), dataDir: filepath.Join(dir, "var"), fault: filepath.Join(dir, "fault")}
+	s.env = append(os.Environ(),
+		"DAWSOS_DATABASE_URL="+pgtest.URL(t),
+		"DAWSOS_DATA_DIR="+s.dataDir,
+		fmt.Sprintf("DAWSOS_SERVER_LISTEN=127.0.0.1:%d", port),
+		"DAWSOS_PATTERNS_DIR="+pdir,
+		"DAWSOS_TEST_FAULT_FILE="+s.fault,
+		"DAWSOS_STEPS_INITIAL_BACKOFF=20ms",
+		"DAWSOS_ORCHESTRATOR_RECOVERY_INTERVAL=500ms",
+		"DAWSOS_LOG_LEVEL=warn",
+	)
+	s.env = append(s.env, extra...)
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	s.logBuf = &syncBuffer{}
+	s.cmd = exec.Command(dawsosBinary(s.t), "serve")
+	s.cmd.Env = s.env
+	s.cmd.Dir = s.dataDir[:len(s.dataDir)-len("/var")]
+	s.cmd.Stdout = s.logBuf
+	s.cmd.Stderr = s.logBuf
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.t.Cleanup(s.stop)
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(s.base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if s.cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	s.t.Fatalf("server not ready within 60s; log:\n%s", s.logBuf.String())
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (s *server) kill() {
+	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	_ = s.cmd.Wait()
+}
+
+func (s *server) stop() {
+	if s.cmd == nil || s.cmd.ProcessState != nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		s.kill()
+	}
+}
+
+func (s *server) setFault(mode string) {
+	s.t.Helper()
+	if err := os.WriteFile(s.fault, []byte(mode), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *server) do(method, path string, body any) (int, map[string]any) {
+	s.t.Helper()
+	code, out, err := s.request(method, path, body)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return code, out
+}
+
+// request sends one JSON request; a transport error is returned, not
+// fatal, because some tests expect the server to be gone.
+func (s *server) request(method, path string, body any) (int, map[string]any, error) {
+	var r io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.base+path, r)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, err
+	}
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	if out == nil {
+		out = map[string]any{"_raw": string(raw)}
+	}
+	return resp.StatusCode, out, nil
+}
+
+func (s *server) submit(pattern string, inputs map[string]any) string {
+	s.t.Helper()
+	code, body := s.do("POST", "/v1/runs", map[string]any{"pattern": pattern, "inputs": inputs})
+	if code != http.StatusAccepted {
+		s.t.Fatalf("submit %s: %d %v", pattern, code, body)
+	}
+	return body["run_id"].(string)
+}
+
+// waitRun polls until the run is no longer running.
+func (s *server) waitRun(id string, within time.Duration) map[string]any {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for time.Now().Before(deadline) {
+		code, body := s.do("GET", "/v1/runs/"+id, nil)
+		if code == 200 && body["status"] != "running" {
+			return body
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.t.Fatalf("run %s did not end within %s", id, within)
+	return nil
+}
+
+func TestE2ESubmitStreamFinish(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.start()
+	id := s.submit("e2e_one", map[string]any{"v": 42})
+	resp, err := http.Get(s.base + "/v1/runs/" + id + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/event-stream") {
+		t.Fatalf("content type %q", ct)
+	}
+	var types []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if ev, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			types = append(types, ev)
+		}
+	}
+	want := "run.accepted step.dispatched step.succeeded step.dispatched step.succeeded run.completed"
+	if got := strings.Join(types, " "); got != want {
+		t.Fatalf("events %q; want %q", got, want)
+	}
+	body := s.waitRun(id, 10*time.Second)
+	outs := body["outputs"].(map[string]any)
+	if body["status"] != "succeeded" || outs["b"].(map[string]any)["value"].(float64) != 42 {
+		t.Fatalf("run %v", body)
+	}
+}
