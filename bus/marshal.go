@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"sync"
+
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -11,7 +13,13 @@ import (
 // the bare JSON envelope and whose headers carry the message id, the
 // correlation id and the trace context, so outside NATS clients can read
 // them without knowing watermill.
-type wireMarshaler struct{}
+//
+// When inflight is set, Unmarshal remembers each delivered NATS message by
+// the watermill message's UUID, so the heartbeat middleware can tell the
+// server the step is still being worked on.
+type wireMarshaler struct {
+	inflight *sync.Map
+}
 
 func (wireMarshaler) Marshal(topic string, msg *message.Message) (*nats.Msg, error) {
 	m := nats.NewMsg(topic)
@@ -29,12 +37,15 @@ func (wireMarshaler) Marshal(topic string, msg *message.Message) (*nats.Msg, err
 // Unmarshal never fails: a payload that is not a valid envelope is still
 // delivered to the handler, which dead-letters it at once instead of
 // leaving it to be redelivered forever.
-func (wireMarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
+func (w wireMarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 	id := m.Header.Get(HeaderMsgID)
 	if id == "" {
 		id = watermill.NewUUID()
 	}
 	msg := message.NewMessage(id, m.Data)
+	if w.inflight != nil && m.Reply != "" {
+		w.inflight.Store(id, m)
+	}
 	if c := m.Header.Get(HeaderCorrelationID); c != "" {
 		middleware.SetCorrelationID(c, msg)
 	}

@@ -41,6 +41,10 @@ type AgentRouterConfig struct {
 	Now            func() time.Time
 }
 
+// stepAckWait is the ack wait of the step consumers. Handlers renew it while
+// they work (see heartbeat), so it is not a limit on a step's duration.
+const stepAckWait = 15 * time.Second
+
 // AgentRouter runs one watermill handler per capability, each with its own
 // durable JetStream consumer and its own breaker.
 type AgentRouter struct {
@@ -56,8 +60,8 @@ type AgentRouter struct {
 }
 
 // NewAgentRouter creates the consumers and wires the middleware chain of
-// every handler, outermost first: correlation, dead letter, breaker, retry,
-// timeout (per attempt), recoverer, capability.
+// every handler, outermost first: heartbeat, correlation, dead letter,
+// breaker, retry, timeout (per attempt), recoverer, capability.
 func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handlers []Handler) (*AgentRouter, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -78,6 +82,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		breakers: map[string]*Breaker{}, agentOf: map[string]string{},
 	}
 	pub := &resultPublisher{bus: b}
+	inflight := &sync.Map{}
 	for _, h := range handlers {
 		if h.Timeout <= 0 {
 			h.Timeout = 30 * time.Second
@@ -88,15 +93,16 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		if h.Concurrency <= 0 {
 			h.Concurrency = 4
 		}
-		// The server must not redeliver while the handler may still be
-		// retrying: every attempt plus every back-off plus a margin.
-		ackWait := time.Duration(h.MaxAttempts)*h.Timeout + cfg.InitialBackoff*time.Duration(1<<h.MaxAttempts) + 10*time.Second
+		// The heartbeat middleware renews the delivery every third of the
+		// ack wait while the step is worked on, so the ack wait only
+		// bounds how long a dead process's deliveries stay stuck.
+		ackWait := stepAckWait
 		durable := durableName(h.Capability)
 		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, ackWait); err != nil {
 			return nil, err
 		}
 		sub, err := wmnats.NewSubscriberWithNatsConn(b.Conn, wmnats.SubscriberSubscriptionConfig{
-			Unmarshaler:      wireMarshaler{},
+			Unmarshaler:      wireMarshaler{inflight: inflight},
 			SubscribersCount: h.Concurrency,
 			AckWaitTimeout:   ackWait,
 			CloseTimeout:     15 * time.Second,
@@ -119,6 +125,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		handler := wm.AddHandler("step:"+h.Capability, StepSubject(h.Capability), sub, "dawsos.result", pub, r.capability(h))
 		// Listed outermost first; AddMiddleware applies them in that order.
 		handler.AddMiddleware(
+			heartbeat(inflight, ackWait/3),
 			correlation,
 			r.deadLetter(h.Capability),
 			breakerMiddleware(br),

@@ -61,7 +61,14 @@ func (a *Analyst) SectorAllocation(ctx context.Context, rc agents.RunContext, in
 		invested = invested.Add(p.MarketValue)
 	}
 	if cash := in.TotalValue.Sub(invested); cash.Sign() != 0 {
-		by[CashSector] = &SectorWeight{Sector: CashSector, Value: cash}
+		// A cash fund may already carry the sector "Cash"; the
+		// uninvested cash joins it rather than replacing it.
+		s, ok := by[CashSector]
+		if !ok {
+			s = &SectorWeight{Sector: CashSector}
+			by[CashSector] = s
+		}
+		s.Value = s.Value.Add(cash)
 	}
 	out := SectorAllocationOutput{Sectors: []SectorWeight{}, TotalValue: in.TotalValue, Convention: "weight = sector value / total_value, decimal fraction"}
 	for _, s := range by {
