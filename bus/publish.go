@@ -32,6 +32,15 @@ func (b *Bus) PublishSteps(ctx context.Context, reqs []StepRequest) error {
 		if r.CorrelationID != "" {
 			m.Header.Set(HeaderCorrelationID, r.CorrelationID)
 		}
+		if len(reqs) == 1 {
+			// One request: a synchronous publish answers sooner than an
+			// asynchronous one, whose acknowledgement waits for the
+			// client's flusher.
+			if _, err := b.JS.PublishMsg(ctx, m); err != nil {
+				return fmt.Errorf("publish step request %s: %w", r.MsgID(), err)
+			}
+			return nil
+		}
 		f, err := b.JS.PublishMsgAsync(m)
 		if err != nil {
 			return fmt.Errorf("publish step request %s: %w", r.MsgID(), err)

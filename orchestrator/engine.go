@@ -26,7 +26,8 @@ type Config struct {
 	StepDeadline func(capability string) time.Duration
 	// RecoveryInterval is how often overdue steps are looked for.
 	RecoveryInterval time.Duration
-	// ResultConcurrency is how many results are applied at once.
+	// ResultConcurrency is how many results the bus hands over at once;
+	// they are applied in batches, one transaction per batch.
 	ResultConcurrency int
 	// Resolver fixes a run's context (pricing pack, as-of date, ledger
 	// hash) at submission.
@@ -64,6 +65,7 @@ type Engine struct {
 	mu      sync.Mutex
 	waiters map[string]map[chan struct{}]struct{}
 	results *bus.ResultRouter
+	resultq chan pendingResult
 }
 
 // New returns an engine. It does not consume results until Start.
@@ -77,14 +79,22 @@ func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg
 	if cfg.StepDeadline == nil {
 		cfg.StepDeadline = func(string) time.Duration { return 2 * time.Minute }
 	}
-	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger, waiters: map[string]map[chan struct{}]struct{}{}}
+	if cfg.ResultConcurrency <= 0 {
+		cfg.ResultConcurrency = 64
+	}
+	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger,
+		waiters: map[string]map[chan struct{}]struct{}{}, resultq: make(chan pendingResult)}
 }
 
 // Start resumes every run that had not ended, then consumes results and
 // runs the recovery loop until ctx ends. It returns once consuming has
 // begun.
 func (e *Engine) Start(ctx context.Context) error {
-	rr, err := e.bus.ConsumeResults(ctx, e.cfg.ResultConcurrency, e.log, e.ApplyResult)
+	// Two appliers: one writes a batch while the other collects the next.
+	for range 2 {
+		go e.applyLoop(ctx)
+	}
+	rr, err := e.bus.ConsumeResults(ctx, e.cfg.ResultConcurrency, e.log, e.enqueueResult)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
-	"errors"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -12,28 +12,159 @@ import (
 	"github.com/dawsos/dawsos/storage"
 )
 
+// maxResultBatch bounds how many results one transaction applies.
+const maxResultBatch = 128
+
+// pendingResult is a result waiting for the applier, and where to say how
+// applying it went.
+type pendingResult struct {
+	res  bus.StepResult
+	done chan error
+}
+
 // ApplyResult applies one step result. It is idempotent: a result for a
 // step that is no longer queued, or for an older attempt, or for a run that
 // has ended, changes nothing. Applying a result and dispatching the steps it
 // unblocks happen in one transaction under the run's row lock.
 func (e *Engine) ApplyResult(ctx context.Context, res bus.StepResult) error {
-	var plan dispatchPlan
-	applied := false
-	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
-		st, err := e.loadRunState(ctx, tx, res.RunID)
-		if errors.Is(err, storage.ErrRunNotFound) {
-			e.log.Warn("result for an unknown run", "run_id", res.RunID, "step_id", res.StepID)
-			return nil
+	return e.applyResults(ctx, []bus.StepResult{res})
+}
+
+// enqueueResult hands a result to the appliers and waits until the
+// transaction that applied it has committed, so the bus acknowledges a
+// result only once it is recorded.
+func (e *Engine) enqueueResult(ctx context.Context, res bus.StepResult) error {
+	p := pendingResult{res: res, done: make(chan error, 1)}
+	select {
+	case e.resultq <- p:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// applyLoop applies queued results in batches: whatever has arrived while
+// the previous batch was being written goes into the next transaction. One
+// transaction for many results is what lets the engine keep up with many
+// runs in flight; each result still waits only for its own batch.
+func (e *Engine) applyLoop(ctx context.Context) {
+	for {
+		var first pendingResult
+		select {
+		case first = <-e.resultq:
+		case <-ctx.Done():
+			return
 		}
+		batch := []pendingResult{first}
+	drain:
+		for len(batch) < maxResultBatch {
+			select {
+			case p := <-e.resultq:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		results := make([]bus.StepResult, len(batch))
+		for i, p := range batch {
+			results[i] = p.res
+		}
+		err := e.applyResults(ctx, results)
+		if err != nil && len(batch) > 1 {
+			// One bad result must not hold the others back: apply each
+			// alone, so only the failing one is redelivered.
+			for _, p := range batch {
+				p.done <- e.applyResults(ctx, []bus.StepResult{p.res})
+			}
+			continue
+		}
+		for _, p := range batch {
+			p.done <- err
+		}
+	}
+}
+
+// applyResults applies results in one transaction: it locks their runs (in
+// id order), decides each run once for all of its results, writes every
+// change in one batch, and publishes after commit.
+func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) error {
+	byRun := map[string][]bus.StepResult{}
+	var ids []string
+	for _, r := range results {
+		if _, seen := byRun[r.RunID]; !seen {
+			ids = append(ids, r.RunID)
+		}
+		byRun[r.RunID] = append(byRun[r.RunID], r)
+	}
+	sort.Strings(ids)
+	plans := map[string]*dispatchPlan{}
+	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
+		clear(plans)
+		runs, steps, err := storage.LoadRunsForUpdate(ctx, tx, ids)
 		if err != nil {
 			return err
 		}
-		s, ok := st.byID[res.StepID]
-		if !ok || st.run.Status != storage.RunRunning || s.row.Status != storage.StepQueued || s.row.Attempt != res.Attempt {
+		b := &pgx.Batch{}
+		for _, id := range ids {
+			run, ok := runs[id]
+			if !ok {
+				e.log.Warn("result for an unknown run", "run_id", id)
+				continue
+			}
+			st, err := e.stateOf(run, steps[id])
+			if err != nil {
+				return err
+			}
+			plan := e.decideResults(ctx, st, byRun[id], b)
+			if plan == nil {
+				continue
+			}
+			plan.events = storage.QueueRunChanges(b, storage.RunChanges{
+				RunID: id, Steps: st.changedRows(), Events: plan.events, EventSeq: st.run.EventSeq, Status: plan.final,
+			})
+			plans[id] = plan
+		}
+		if b.Len() == 0 {
 			return nil
 		}
-		applied = true
-		now := time.Now().UTC()
+		return tx.SendBatch(ctx, b).Close()
+	})
+	if err != nil {
+		return err
+	}
+	var reqs []bus.StepRequest
+	for _, p := range plans {
+		reqs = append(reqs, p.requests...)
+	}
+	e.publishSteps(ctx, reqs)
+	for id, p := range plans {
+		e.publishEvents(id, p.events)
+		if e.cfg.Metrics != nil && p.final != "" {
+			e.cfg.Metrics.finished.WithLabelValues(p.final).Inc()
+		}
+	}
+	return nil
+}
+
+// decideResults applies a run's results to its state and decides what
+// follows; nil when none of them applies (duplicates, stale attempts, an
+// ended run).
+func (e *Engine) decideResults(ctx context.Context, st *runState, results []bus.StepResult, b *pgx.Batch) *dispatchPlan {
+	if st.run.Status != storage.RunRunning {
+		return nil
+	}
+	var evs []storage.EventRow
+	now := time.Now().UTC()
+	for _, res := range results {
+		s, ok := st.byID[res.StepID]
+		if !ok || s.row.Status != storage.StepQueued || s.row.Attempt != res.Attempt {
+			continue
+		}
 		started := res.StartedAt
 		s.row.StartedAt = &started
 		s.row.Tries += res.Tries
@@ -41,7 +172,6 @@ func (e *Engine) ApplyResult(ctx context.Context, res bus.StepResult) error {
 		s.row.DurationMS = &d
 		agent := res.Agent
 		s.row.Agent = &agent
-		var ev storage.EventRow
 		outcome := "succeeded"
 		if res.OK {
 			output := res.Output
@@ -50,7 +180,7 @@ func (e *Engine) ApplyResult(ctx context.Context, res bus.StepResult) error {
 			}
 			s.row.Output = output
 			s.finish(storage.StepSucceeded, nil, now)
-			ev = stepEvent("step.succeeded", s, map[string]any{"duration_ms": res.DurationMS, "tries": res.Tries})
+			evs = append(evs, stepEvent("step.succeeded", s, map[string]any{"duration_ms": res.DurationMS, "tries": res.Tries}))
 		} else {
 			status, typ := storage.StepFailed, "step.failed"
 			outcome = "failed"
@@ -62,27 +192,18 @@ func (e *Engine) ApplyResult(ctx context.Context, res bus.StepResult) error {
 				se = &bus.StepError{Code: "internal", Message: "step failed without an error"}
 			}
 			s.finish(status, se, now)
-			ev = stepEvent(typ, s, map[string]any{"error": se, "dead_letter_id": res.DeadLetterID, "tries": res.Tries})
+			evs = append(evs, stepEvent(typ, s, map[string]any{"error": se, "dead_letter_id": res.DeadLetterID, "tries": res.Tries}))
 		}
 		if res.Attempt > 1 {
-			if err := storage.SetReplayOutcome(ctx, tx, res.RunID, res.StepID, res.Attempt, outcome); err != nil {
-				return err
-			}
-		}
-		plan = e.advance(ctx, st)
-		plan.events = append([]storage.EventRow{ev}, plan.events...)
-		return e.persist(ctx, tx, st, &plan)
-	})
-	if err != nil {
-		return err
-	}
-	if applied {
-		e.afterCommit(ctx, res.RunID, plan)
-		if e.cfg.Metrics != nil && plan.final != "" {
-			e.cfg.Metrics.finished.WithLabelValues(plan.final).Inc()
+			storage.QueueReplayOutcome(b, res.RunID, res.StepID, res.Attempt, outcome)
 		}
 	}
-	return nil
+	if len(evs) == 0 {
+		return nil
+	}
+	plan := e.advance(ctx, st)
+	plan.events = append(evs, plan.events...)
+	return &plan
 }
 
 // persist writes the changed steps, the events and the run's status in one
@@ -102,18 +223,32 @@ func (e *Engine) persist(ctx context.Context, tx pgx.Tx, st *runState, plan *dis
 	return nil
 }
 
-// afterCommit publishes what a committed decision produced. A failed
-// publish is not an error for the caller: the run is recorded, and the
-// recovery loop republishes queued steps whose deadline passes.
+// afterCommit publishes what a committed decision produced.
 func (e *Engine) afterCommit(ctx context.Context, runID string, plan dispatchPlan) {
+	e.publishSteps(ctx, plan.requests)
+	e.publishEvents(runID, plan.events)
+}
+
+// publishSteps publishes dispatched steps. A failed publish is not an error
+// for the caller: the decision is recorded, and the recovery loop
+// dispatches queued steps again when their deadline passes.
+func (e *Engine) publishSteps(ctx context.Context, reqs []bus.StepRequest) {
+	if len(reqs) == 0 {
+		return
+	}
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := e.bus.PublishSteps(pctx, plan.requests); err != nil {
-		e.log.Warn("publish steps; the recovery loop will retry", "run_id", runID, "err", err)
+	if err := e.bus.PublishSteps(pctx, reqs); err != nil {
+		e.log.Warn("publish steps; the recovery loop will retry", "steps", len(reqs), "err", err)
 	}
-	if len(plan.events) > 0 {
-		evs := make([]bus.RunEvent, 0, len(plan.events))
-		for _, ev := range plan.events {
+}
+
+// publishEvents publishes a run's events for outside subscribers and wakes
+// this process's waiters.
+func (e *Engine) publishEvents(runID string, events []storage.EventRow) {
+	if len(events) > 0 {
+		evs := make([]bus.RunEvent, 0, len(events))
+		for _, ev := range events {
 			evs = append(evs, bus.RunEvent{RunID: runID, Seq: ev.Seq, Type: ev.Type, StepID: ev.StepID, Data: ev.Data, At: ev.CreatedAt})
 		}
 		if err := e.bus.PublishEvents(evs); err != nil {

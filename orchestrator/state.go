@@ -62,9 +62,14 @@ func (e *Engine) loadRunState(ctx context.Context, q storage.Querier, runID stri
 	if err != nil {
 		return nil, err
 	}
+	return e.stateOf(run, rows)
+}
+
+// stateOf rebuilds a run's state from its rows.
+func (e *Engine) stateOf(run storage.RunRow, rows []storage.StepRow) (*runState, error) {
 	p, ok := e.patterns.Get(run.Pattern)
 	if !ok {
-		return nil, &agents.Error{Code: agents.CodeNotFound, Message: "pattern " + run.Pattern + " of run " + runID + " is no longer loaded"}
+		return nil, &agents.Error{Code: agents.CodeNotFound, Message: "pattern " + run.Pattern + " of run " + run.ID + " is no longer loaded"}
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(run.Inputs, &raw); err != nil {

@@ -118,14 +118,13 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		"pattern": p.ID, "pattern_hash": p.Hash(), "context": sc,
 	})}}, plan.events...)
 	// The run, its steps with their first decisions already made, and its
-	// first events go to the server in one round trip.
-	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
-		var err error
-		plan.events, err = storage.WriteRunChanges(ctx, tx, storage.RunChanges{
-			RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
-		})
-		return err
+	// first events go to the server in one batch: one round trip, and one
+	// implicit transaction.
+	b := &pgx.Batch{}
+	plan.events = storage.QueueRunChanges(b, storage.RunChanges{
+		RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
 	})
+	err := e.db.SendBatch(ctx, b)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if req.IdempotencyKey != "" && errors.As(err, &pgErr) && pgErr.Code == "23505" {

@@ -104,6 +104,18 @@ func (db *DB) Tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, c, fn)
 }
 
+// SendBatch sends a batch on a connection acquired with a deadline. Outside
+// an explicit transaction the batch's statements run as one implicit
+// transaction: all of them or none, in one round trip.
+func (db *DB) SendBatch(ctx context.Context, b *pgx.Batch) error {
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Release()
+	return c.SendBatch(ctx, b).Close()
+}
+
 // Exec runs one statement outside an explicit transaction.
 func (db *DB) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	c, err := db.Acquire(ctx)

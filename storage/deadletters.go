@@ -198,6 +198,13 @@ func SetReplayOutcome(ctx context.Context, q Querier, runID, stepID string, atte
 	return nil
 }
 
+// QueueReplayOutcome adds SetReplayOutcome's statement to a batch.
+func QueueReplayOutcome(b *pgx.Batch, runID, stepID string, attempt int, outcome string) {
+	b.Queue(`UPDATE replays SET outcome = $4, finished_at = now()
+		WHERE attempt = $3 AND outcome = 'dispatched' AND dead_letter_id IN
+		(SELECT id FROM dead_letters WHERE run_id = $1 AND step_id = $2)`, runID, stepID, attempt, outcome)
+}
+
 // ReplaysOf lists the replays of a dead letter, oldest first.
 func ReplaysOf(ctx context.Context, q Querier, deadLetterID string) ([]ReplayRow, error) {
 	rows, err := q.Query(ctx, `SELECT `+replayCols+` FROM replays WHERE dead_letter_id = $1 ORDER BY created_at`, deadLetterID)

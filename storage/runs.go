@@ -382,6 +382,20 @@ type RunChanges struct {
 // WriteRunChanges writes c and returns the events with their numbers.
 func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, error) {
 	b := &pgx.Batch{}
+	evs := QueueRunChanges(b, c)
+	if b.Len() == 0 {
+		return nil, nil
+	}
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, fmt.Errorf("write changes of run %s: %w", c.RunID, err)
+	}
+	return evs, nil
+}
+
+// QueueRunChanges adds the statements that write c to b, so the changes of
+// several runs can travel in one round trip, and returns the events with
+// their numbers.
+func QueueRunChanges(b *pgx.Batch, c RunChanges) []EventRow {
 	if r := c.NewRun; r != nil {
 		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
 			VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8)`,
@@ -404,20 +418,29 @@ func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, 
 	}
 	now := time.Now().UTC()
 	evs := make([]EventRow, len(c.Events))
-	for i, e := range c.Events {
-		e.RunID = c.RunID
-		e.Seq = c.EventSeq + int64(i) + 1
-		e.CreatedAt = now
-		if e.Data == nil {
-			e.Data = json.RawMessage(`{}`)
+	if len(c.Events) > 0 {
+		// One multi-row insert for all of the run's events.
+		seqs := make([]int64, len(c.Events))
+		types := make([]string, len(c.Events))
+		steps := make([]*string, len(c.Events))
+		datas := make([]string, len(c.Events))
+		for i, e := range c.Events {
+			e.RunID = c.RunID
+			e.Seq = c.EventSeq + int64(i) + 1
+			e.CreatedAt = now
+			if e.Data == nil {
+				e.Data = json.RawMessage(`{}`)
+			}
+			if e.StepID != "" {
+				id := e.StepID
+				steps[i] = &id
+			}
+			seqs[i], types[i], datas[i] = e.Seq, e.Type, string(e.Data)
+			evs[i] = e
 		}
-		var step *string
-		if e.StepID != "" {
-			step = &e.StepID
-		}
-		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			c.RunID, e.Seq, e.Type, step, e.Data, now)
-		evs[i] = e
+		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at)
+			SELECT $1, s, t, st, d::jsonb, $6 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(s, t, st, d)`,
+			c.RunID, seqs, types, steps, datas, now)
 	}
 	if len(evs) > 0 || c.Status != "" {
 		b.Queue(`UPDATE runs SET event_seq = $2, updated_at = now(),
@@ -425,13 +448,40 @@ func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, 
 			finished_at = CASE WHEN $3 = '' THEN finished_at WHEN $3 = 'running' THEN NULL ELSE now() END
 			WHERE id = $1`, c.RunID, c.EventSeq+int64(len(evs)), c.Status)
 	}
-	if b.Len() == 0 {
-		return nil, nil
-	}
+	return evs
+}
+
+// LoadRunsForUpdate locks several runs, in id order so that concurrent
+// callers cannot deadlock, and reads them with their steps in one round
+// trip. Ids that name no run are absent from the result.
+func LoadRunsForUpdate(ctx context.Context, q Querier, ids []string) (map[string]RunRow, map[string][]StepRow, error) {
+	b := &pgx.Batch{}
+	runs := make(map[string]RunRow, len(ids))
+	steps := make(map[string][]StepRow, len(ids))
+	b.Queue(`SELECT `+runCols+` FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			r, err := scanRun(rows)
+			if err != nil {
+				return err
+			}
+			runs[r.ID] = r
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT `+stepCols+` FROM run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, seq`, ids).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			s, err := scanStep(rows)
+			if err != nil {
+				return err
+			}
+			steps[s.RunID] = append(steps[s.RunID], s)
+		}
+		return rows.Err()
+	})
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("write changes of run %s: %w", c.RunID, err)
+		return nil, nil, fmt.Errorf("load %d runs: %w", len(ids), err)
 	}
-	return evs, nil
+	return runs, steps, nil
 }
 
 // LoadRunForUpdate locks a run and reads it with its steps in one round
