@@ -73,6 +73,8 @@ type server struct {
 	env     []string
 	fault   string
 	logBuf  *syncBuffer
+	// cmdArgs are the binary's arguments; "serve" when empty.
+	cmdArgs []string
 }
 
 type syncBuffer struct {
@@ -134,7 +136,11 @@ func newServer(t *testing.T, extra ...string) *server {
 func (s *server) start() {
 	s.t.Helper()
 	s.logBuf = &syncBuffer{}
-	s.cmd = exec.Command(dawsosBinary(s.t), "serve")
+	args := s.cmdArgs
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	s.cmd = exec.Command(dawsosBinary(s.t), args...)
 	s.cmd.Env = s.env
 	s.cmd.Dir = s.dataDir[:len(s.dataDir)-len("/var")]
 	s.cmd.Stdout = s.logBuf
