@@ -196,7 +196,7 @@ func TestPatternsCapabilitiesBreakers(t *testing.T) {
 		t.Errorf("GET /v1/portfolios on an empty database: status %d, body %s; want an empty list", resp.StatusCode, body)
 	}
 	resp, body = e.do(t, "GET", "/v1/portfolios?owner_id=x", "", nil)
-	checkProblem(t, "portfolios with a bad owner", resp, body, http.StatusBadRequest, "invalid_input")
+	checkProblem(t, "portfolios with a bad owner", resp, body, http.StatusBadRequest, "bad_request")
 }
 
 func TestHealthReadyMetrics(t *testing.T) {

@@ -62,9 +62,11 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.code + ": " + e.detail }
 
-// paramError is a 400 invalid_input naming one path or query parameter.
+// paramError is a 400 bad_request naming one path or query parameter. It
+// has its own code because invalid_input, for the body's content, maps to
+// 422 in the codes table and a code has one status.
 func paramError(field, code, detail string) error {
-	return &requestError{status: http.StatusBadRequest, code: agents.CodeInvalidInput, detail: detail,
+	return &requestError{status: http.StatusBadRequest, code: CodeBadRequest, detail: detail,
 		fields: []FieldIssue{{Field: field, Code: code, Message: detail}}}
 }
 
