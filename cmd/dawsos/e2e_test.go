@@ -20,7 +20,12 @@ import (
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) {
+	// The end-to-end tests talk HTTP with http.DefaultClient, whose idle
+	// keep-alive connections are closed when each server stops; goleak then
+	// finds whatever else a test left running.
+	pgtest.MainWithLeakCheck(m)
+}
 
 var (
 	buildOnce sync.Once
@@ -173,6 +178,7 @@ func (s *server) kill() {
 }
 
 func (s *server) stop() {
+	defer http.DefaultClient.CloseIdleConnections()
 	if s.cmd == nil || s.cmd.ProcessState != nil {
 		return
 	}
