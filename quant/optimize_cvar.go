@@ -1,27 +1,32 @@
 package quant
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"sort"
-
-	"gonum.org/v1/gonum/mat"
-	"gonum.org/v1/gonum/optimize/convex/lp"
 )
 
 // MinCVaR returns the long-only portfolio of least conditional value at risk
 // at confidence alpha (e.g. 0.95) over equally likely scenarios:
 // scenarios[t][i] is asset i's return in scenario t, loss is −rₜᵀw, and CVaR
-// is the mean loss in the worst 1 − alpha of scenarios. It solves the linear
-// program of Rockafellar & Uryasev, "Optimization of conditional
+// is the mean loss in the worst 1 − alpha of scenarios. The problem is the
+// linear program of Rockafellar & Uryasev, "Optimization of conditional
 // value-at-risk", J. Risk 2 (2000) 21–41:
 //
 //	minimise ζ + 1/((1−α)T) Σₜ zₜ  s.t.  zₜ ≥ −rₜᵀw − ζ, zₜ ≥ 0,
 //
-// with gonum's Simplex, the turnover cap linearised by splitting
-// w − w0 = u − v (u, v ≥ 0, Σ(u+v) ≤ cap). The LP optimum is then checked
-// against the CVaR recomputed from the final weights.
+// which has a row per scenario and is slow to solve as it stands. It is
+// solved instead by the cutting-plane method of Künzi-Bay & Mayer,
+// "Computational aspects of minimizing conditional value-at-risk",
+// Computational Management Science 3 (2006) 3–27: the sum is replaced by
+// θ ≥ (1/T) Σ_{t∈K} (−rₜᵀw − ζ) for a growing family of scenario sets K, so
+// each master LP has a row per cut rather than per scenario. The method stops
+// when the CVaR recomputed from the master's weights exceeds the master's
+// optimum (a lower bound on the true minimum) by at most cvarGapTol, so the
+// result is the LP optimum within that tolerance, not an approximation.
+// Weight bounds are column bounds of the master, and the turnover cap is
+// linearised by splitting w − w0 = u − d with u, d ≥ 0 and Σ(u+d) ≤ cap.
+// Iterations counts the master LP solves.
 func MinCVaR(scenarios [][]float64, alpha float64, c Constraints) (OptimizationResult, error) {
 	T := len(scenarios)
 	if T < 2 {
@@ -43,110 +48,18 @@ func MinCVaR(scenarios [][]float64, alpha float64, c Constraints) (OptimizationR
 	if err != nil {
 		return OptimizationResult{}, fmt.Errorf("min cvar: %w", err)
 	}
-
-	// Columns, all ≥ 0: v = w − lo (n), ζ⁺, ζ⁻, z (T), scenario slacks (T),
-	// then one slack per bound or cap row and u, v, slack for turnover.
-	sumLo := 0.0
-	for _, v := range s.lo {
-		sumLo += v
+	w, lower, solves, err := cvarCuttingPlane(scenarios, alpha, s)
+	if err != nil {
+		return OptimizationResult{}, fmt.Errorf("min cvar over %d assets, %d scenarios: %w", n, T, err)
 	}
-	free := 1 - sumLo
-	type lpRow struct {
-		idx []int
-		val []float64
-		rhs float64
-	}
-	var rows []lpRow
-	ncol := n + 2 + 2*T
-	zCol := n + 2
-	for t, r := range scenarios {
-		idx := make([]int, 0, n+4)
-		val := make([]float64, 0, n+4)
-		rhs := 0.0
-		for i, v := range r {
-			idx, val = append(idx, i), append(val, v)
-			rhs -= v * s.lo[i]
-		}
-		idx = append(idx, n, n+1, zCol+t, zCol+T+t)
-		val = append(val, 1, -1, 1, -1)
-		rows = append(rows, lpRow{idx, val, rhs})
-	}
-	all := make([]int, n)
-	ones := make([]float64, n)
-	for i := range all {
-		all[i], ones[i] = i, 1
-	}
-	rows = append(rows, lpRow{all, ones, free})
-	for i := 0; i < n; i++ {
-		if s.hi[i]-s.lo[i] < free { // otherwise implied by the budget
-			rows = append(rows, lpRow{[]int{i, ncol}, []float64{1, 1}, s.hi[i] - s.lo[i]})
-			ncol++
-		}
-	}
-	for g, cp := range s.caps {
-		idx, val := []int{}, []float64{}
-		lo := 0.0
-		for i, sg := range s.sector {
-			if sg == g {
-				idx, val = append(idx, i), append(val, 1)
-				lo += s.lo[i]
-			}
-		}
-		if len(idx) == 0 || cp-lo >= free {
-			continue
-		}
-		rows = append(rows, lpRow{append(idx, ncol), append(val, 1), cp - lo})
-		ncol++
-	}
-	if s.hasTurnover {
-		tIdx, tVal := []int{}, []float64{}
-		for i := 0; i < n; i++ {
-			// vᵢ − uᵢ + dᵢ = w0ᵢ − loᵢ, i.e. wᵢ − w0ᵢ = uᵢ − dᵢ.
-			rows = append(rows, lpRow{[]int{i, ncol, ncol + 1}, []float64{1, -1, 1}, s.w0[i] - s.lo[i]})
-			tIdx, tVal = append(tIdx, ncol, ncol+1), append(tVal, 1, 1)
-			ncol += 2
-		}
-		rows = append(rows, lpRow{append(tIdx, ncol), append(tVal, 1), s.turnover})
-		ncol++
-	}
-	A := mat.NewDense(len(rows), ncol, nil)
-	b := make([]float64, len(rows))
-	for r, row := range rows {
-		for k, ci := range row.idx {
-			A.Set(r, ci, row.val[k])
-		}
-		b[r] = row.rhs
-	}
-	cost := make([]float64, ncol)
-	cost[n], cost[n+1] = 1, -1
-	tail := 1 / ((1 - alpha) * float64(T))
-	for t := 0; t < T; t++ {
-		cost[zCol+t] = tail
-	}
-	opt, x, err := lp.Simplex(cost, A, b, 1e-12, nil)
-	switch {
-	case errors.Is(err, lp.ErrInfeasible):
-		return OptimizationResult{}, fmt.Errorf("min cvar over %d assets, %d scenarios: simplex: %v: %w", n, T, err, ErrInfeasible)
-	case err != nil:
-		return OptimizationResult{}, fmt.Errorf("min cvar over %d assets, %d scenarios: simplex: %v: %w", n, T, err, ErrNoConvergence)
-	}
-	w := make([]float64, n)
-	for i := range w {
-		w[i] = s.lo[i] + x[i]
-	}
-	r := OptimizationResult{Method: "min_cvar", Weights: w, Iterations: 1, HasExpectedReturn: true}
-	port := make([]float64, T)
-	for t, row := range scenarios {
-		for i, v := range row {
-			port[t] += v * w[i]
-		}
-	}
+	r := OptimizationResult{Method: "min_cvar", Weights: w, Iterations: solves, HasExpectedReturn: true}
+	port := cvarPortfolio(scenarios, w)
 	r.ExpectedReturn, _ = Mean(port)
 	r.Volatility, _ = StdDev(port)
 	var probs []float64
 	r.VaR, r.CVaR, probs = optCVaR(port, alpha)
-	if math.Abs(r.CVaR-opt) > 1e-9*math.Max(1, math.Abs(opt)) {
-		return r, fmt.Errorf("min cvar: simplex optimum %g differs from the CVaR %g of its weights: %w", opt, r.CVaR, ErrNoConvergence)
+	if r.CVaR-lower > cvarGapTol*math.Max(1, math.Abs(lower)) {
+		return r, fmt.Errorf("min cvar: CVaR %g of the final weights exceeds the lower bound %g by more than %g: %w", r.CVaR, lower, cvarGapTol, ErrNoConvergence)
 	}
 	if r.CVaR != 0 {
 		r.RiskContributions = make([]float64, n)
