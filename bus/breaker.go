@@ -120,6 +120,19 @@ func (b *Breaker) setState(s BreakerState) {
 	}
 }
 
+// Abandon gives back the probe slot of a probe that did not finish (the
+// process is stopping): the breaker goes back to open with its open time
+// already elapsed, so the next caller becomes the probe.
+func (b *Breaker) Abandon() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state == BreakerHalfOpen {
+		b.probing = false
+		b.state = BreakerOpen
+		b.openedAt = b.now().Add(-b.cfg.OpenFor)
+	}
+}
+
 // Reset closes the breaker at once (operator action).
 func (b *Breaker) Reset() {
 	b.mu.Lock()

@@ -17,8 +17,15 @@ func breakerMiddleware(b *Breaker) message.HandlerMiddleware {
 			if !ok {
 				return nil, stepErrorf(codeCircuitOpen, false, "circuit breaker of %s is open", b.name)
 			}
+			base := msg.Context()
 			out, err := h(msg)
-			counted := err != nil && toStepError(err).Retryable
+			// A step cut short because the process is stopping says nothing
+			// about the capability: it is neither a failure nor a success.
+			counted := err != nil && toStepError(err).Retryable && base.Err() == nil
+			if err != nil && base.Err() != nil && probe {
+				b.Abandon()
+				return out, err
+			}
 			b.Done(probe, counted)
 			return out, err
 		}

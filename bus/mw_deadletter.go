@@ -63,9 +63,22 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 			ctx := context.WithValue(msg.Context(), requestKey{}, &req)
 			msg.SetContext(context.WithValue(ctx, triesKey{}, tries))
 			msg.Metadata.Set(metaRunID, req.RunID)
+			if !req.Deadline.IsZero() && time.Now().After(req.Deadline) {
+				// The orchestrator has dispatched, or is about to dispatch,
+				// a newer attempt of this step: running this one would be
+				// work whose result is ignored. Acknowledge and drop it.
+				r.log.Info("dropped a step request past its deadline", "run_id", req.RunID, "step_id", req.StepID, "attempt", req.Attempt)
+				return nil, nil
+			}
+			base := msg.Context()
 			out, err := h(msg)
 			if err == nil {
 				return out, nil
+			}
+			if base.Err() != nil {
+				// The process is stopping: the step was cut short, not
+				// failed. Leave the message to be delivered again.
+				return nil, err
 			}
 			se := toStepError(err)
 			reason := ReasonFinalError

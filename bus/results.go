@@ -15,7 +15,8 @@ import (
 // ResultRouter feeds step results to the orchestrator through one durable
 // consumer shared by every orchestrator process.
 type ResultRouter struct {
-	wm *message.Router
+	wm   *message.Router
+	conn *nats.Conn
 }
 
 // ConsumeResults subscribes apply to every step result. An error from
@@ -34,7 +35,12 @@ func (b *Bus) ConsumeResults(ctx context.Context, concurrency int, log *slog.Log
 		return nil, err
 	}
 	wl := slogAdapter{l: log.With("component", "watermill")}
-	sub, err := wmnats.NewSubscriberWithNatsConn(b.Conn, wmnats.SubscriberSubscriptionConfig{
+	// Its own connection: closing the subscriber drains it.
+	conn, err := b.connect("dawsos-results")
+	if err != nil {
+		return nil, err
+	}
+	sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
 		Unmarshaler:      wireMarshaler{},
 		SubscribersCount: concurrency,
 		AckWaitTimeout:   ackWait,
@@ -50,10 +56,12 @@ func (b *Bus) ConsumeResults(ctx context.Context, concurrency int, log *slog.Log
 		},
 	}, wl)
 	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("subscribe results: %w", err)
 	}
 	wm, err := message.NewRouter(message.RouterConfig{CloseTimeout: 15 * time.Second}, wl)
 	if err != nil {
+		conn.Close()
 		return nil, fmt.Errorf("create result router: %w", err)
 	}
 	wm.AddNoPublisherHandler("results", resultPrefix+">", sub, func(msg *message.Message) error {
@@ -67,7 +75,7 @@ func (b *Bus) ConsumeResults(ctx context.Context, concurrency int, log *slog.Log
 		}
 		return apply(msg.Context(), res)
 	})
-	return &ResultRouter{wm: wm}, nil
+	return &ResultRouter{wm: wm, conn: conn}, nil
 }
 
 // Run runs the consumer until ctx ends or Close is called.
@@ -76,5 +84,10 @@ func (r *ResultRouter) Run(ctx context.Context) error { return r.wm.Run(ctx) }
 // Running is closed once the consumer is subscribed.
 func (r *ResultRouter) Running() chan struct{} { return r.wm.Running() }
 
-// Close stops the consumer, waiting for results being applied.
-func (r *ResultRouter) Close() error { return r.wm.Close() }
+// Close stops the consumer, waiting for results being applied, and closes
+// its connection.
+func (r *ResultRouter) Close() error {
+	err := r.wm.Close()
+	r.conn.Close()
+	return err
+}

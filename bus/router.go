@@ -56,7 +56,7 @@ type AgentRouter struct {
 	metrics  *Metrics
 	breakers map[string]*Breaker
 	agentOf  map[string]string
-	mu       sync.Mutex
+	conn     *nats.Conn
 }
 
 // NewAgentRouter creates the consumers and wires the middleware chain of
@@ -83,6 +83,20 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 	}
 	pub := &resultPublisher{bus: b}
 	inflight := &sync.Map{}
+	// The subscribers get a connection of their own: closing a watermill
+	// subscriber drains its connection, which must not be the one the
+	// rest of the process publishes on.
+	conn, err := b.connect("dawsos-agents")
+	if err != nil {
+		return nil, err
+	}
+	r.conn = conn
+	ok := false
+	defer func() {
+		if !ok {
+			conn.Close()
+		}
+	}()
 	for _, h := range handlers {
 		if h.Timeout <= 0 {
 			h.Timeout = 30 * time.Second
@@ -93,18 +107,20 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		if h.Concurrency <= 0 {
 			h.Concurrency = 4
 		}
-		// The heartbeat middleware renews the delivery every third of the
-		// ack wait while the step is worked on, so the ack wait only
-		// bounds how long a dead process's deliveries stay stuck.
-		ackWait := stepAckWait
+		// The server's ack wait is short and the heartbeat middleware
+		// renews it every third of it while the step is worked on, so it
+		// only bounds how long a dead process's deliveries stay stuck.
+		// watermill's own wait, after which it abandons the message and
+		// cancels the handler, must cover the whole retry budget instead.
+		budget := time.Duration(h.MaxAttempts)*h.Timeout + cfg.InitialBackoff*time.Duration(1<<h.MaxAttempts) + 10*time.Second
 		durable := durableName(h.Capability)
-		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, ackWait); err != nil {
+		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, stepAckWait); err != nil {
 			return nil, err
 		}
-		sub, err := wmnats.NewSubscriberWithNatsConn(b.Conn, wmnats.SubscriberSubscriptionConfig{
+		sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
 			Unmarshaler:      wireMarshaler{inflight: inflight},
 			SubscribersCount: h.Concurrency,
-			AckWaitTimeout:   ackWait,
+			AckWaitTimeout:   budget,
 			CloseTimeout:     15 * time.Second,
 			SubjectCalculator: func(_, topic string) *wmnats.SubjectDetail {
 				return &wmnats.SubjectDetail{Primary: topic, QueueGroup: durable}
@@ -125,7 +141,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		handler := wm.AddHandler("step:"+h.Capability, StepSubject(h.Capability), sub, "dawsos.result", pub, r.capability(h))
 		// Listed outermost first; AddMiddleware applies them in that order.
 		handler.AddMiddleware(
-			heartbeat(inflight, ackWait/3),
+			heartbeat(inflight, stepAckWait/3),
 			correlation,
 			r.deadLetter(h.Capability),
 			breakerMiddleware(br),
@@ -137,6 +153,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 			r.metrics.breakerState.WithLabelValues(h.Capability).Set(0)
 		}
 	}
+	ok = true
 	return r, nil
 }
 
@@ -203,8 +220,13 @@ func (r *AgentRouter) Run(ctx context.Context) error { return r.wm.Run(ctx) }
 // Running is closed once every handler is subscribed.
 func (r *AgentRouter) Running() chan struct{} { return r.wm.Running() }
 
-// Close stops the handlers, waiting for those in flight.
-func (r *AgentRouter) Close() error { return r.wm.Close() }
+// Close stops the handlers, waiting for those in flight, and closes the
+// router's connection.
+func (r *AgentRouter) Close() error {
+	err := r.wm.Close()
+	r.conn.Close()
+	return err
+}
 
 // Breakers returns the state of every breaker of this process, by name.
 func (r *AgentRouter) Breakers() []BreakerSnapshot {

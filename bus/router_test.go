@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -78,11 +79,23 @@ type harness struct {
 // newHarness runs a router with one capability whose behaviour is fn.
 func newHarness(t *testing.T, failures int, timeout time.Duration, fn func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error)) *harness {
 	t.Helper()
+	return newHarnessWith(t, harnessOpts{failures: failures, timeout: timeout, backoff: 5 * time.Millisecond}, fn)
+}
+
+type harnessOpts struct {
+	failures int
+	timeout  time.Duration
+	backoff  time.Duration
+}
+
+func newHarnessWith(t *testing.T, o harnessOpts, fn func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error)) *harness {
+	t.Helper()
+	failures, timeout := o.failures, o.timeout
 	h := &harness{b: startBus(t), db: pgtest.NewDB(t)}
 	h.out = results(t, h.b)
 	r, err := h.b.NewAgentRouter(context.Background(), bus.AgentRouterConfig{
 		Breaker:        bus.BreakerConfig{Failures: failures, OpenFor: time.Hour},
-		InitialBackoff: 5 * time.Millisecond,
+		InitialBackoff: o.backoff,
 		DeadLetters:    orchestrator.DeadLetterStore{DB: h.db},
 		Logger:         slog.New(slog.DiscardHandler),
 	}, []bus.Handler{{
@@ -283,4 +296,57 @@ func TestRouterDeadLettersUndecodableMessagesAtOnce(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatal(fmt.Sprintf("no dead letter for the undecodable message; capability called %d times", h.calls.Load()))
+}
+
+func TestRouterBackoffDoublesFromTheInitialWait(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var calls []time.Time
+	h := newHarnessWith(t, harnessOpts{failures: 100, timeout: time.Second, backoff: 200 * time.Millisecond},
+		func(context.Context, *bus.StepRequest) (json.RawMessage, error) {
+			mu.Lock()
+			calls = append(calls, time.Now())
+			mu.Unlock()
+			return nil, agents.Errorf(agents.CodeUnavailable, "down")
+		})
+	h.send(t)
+	h.next(t)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 3 {
+		t.Fatalf("%d attempts; want 3", len(calls))
+	}
+	g1, g2 := calls[1].Sub(calls[0]), calls[2].Sub(calls[1])
+	// 200 ms then 400 ms; watermill's Retry waited 400 ms then 1.6 s.
+	if g1 < 200*time.Millisecond || g2 < 400*time.Millisecond || g2 >= 1500*time.Millisecond {
+		t.Fatalf("waits %v and %v; want 200ms and 400ms", g1, g2)
+	}
+}
+
+func TestRouterShutdownDoesNotDeadLetterStepsInFlight(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{})
+	h := newHarnessWith(t, harnessOpts{failures: 1, timeout: 10 * time.Second, backoff: 10 * time.Millisecond},
+		func(ctx context.Context, _ *bus.StepRequest) (json.RawMessage, error) {
+			close(started)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+	h.send(t)
+	<-started
+	if err := h.r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if dls := h.deadLetters(t); len(dls) != 0 {
+		t.Fatalf("dead letters %+v after a shutdown; a step cut short is not a failure", dls)
+	}
+	br, _ := h.r.Breaker("test.cap")
+	if s := br.Snapshot(); s.State != bus.BreakerClosed || s.ConsecutiveFailures != 0 {
+		t.Fatalf("breaker %+v after a shutdown; want closed with no failure counted", s)
+	}
+	// The bus's main connection, which publishes for the whole process,
+	// is still usable after the router closed its subscribers.
+	if err := h.b.Healthy(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -155,6 +155,20 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 	return srv, nil
 }
 
+// connect opens another client connection to the same server, for parts
+// that must not share the main one.
+func (b *Bus) connect(name string) (*nats.Conn, error) {
+	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
+	if b.srv != nil {
+		opts = append(opts, nats.InProcessServer(b.srv))
+	}
+	nc, err := nats.Connect(b.cfg.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s to nats: %w", name, err)
+	}
+	return nc, nil
+}
+
 // ClientURL is the TCP URL outside clients use, or "" when none is open.
 func (b *Bus) ClientURL() string {
 	if b.srv == nil {

@@ -29,6 +29,10 @@ func (e *Engine) Cancel(ctx context.Context, runID string) error {
 				s.finish(storage.StepCanceled, nil, now)
 			}
 		}
+		// Dead letters of a canceled run can no longer be replayed.
+		if err := storage.DiscardDeadLetters(ctx, tx, runID, "", 0); err != nil {
+			return err
+		}
 		st.run.Status = storage.RunCanceled
 		plan.final = storage.RunCanceled
 		plan.events = []storage.EventRow{{Type: "run.completed", Data: mustJSON(st.summary())}}

@@ -90,6 +90,10 @@ func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg
 // runs the recovery loop until ctx ends. It returns once consuming has
 // begun.
 func (e *Engine) Start(ctx context.Context) error {
+	// Steps dispatched before this instant belong to an earlier process;
+	// taken before results flow, so that steps this process dispatches
+	// while starting are not sent twice.
+	cutoff := time.Now().UTC()
 	// Two appliers: one writes a batch while the other collects the next.
 	for range 2 {
 		go e.applyLoop(ctx)
@@ -109,7 +113,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	if err := e.Resume(ctx); err != nil {
+	if err := e.resume(ctx, cutoff); err != nil {
 		return err
 	}
 	go e.recoveryLoop(ctx)

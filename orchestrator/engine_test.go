@@ -235,3 +235,43 @@ func jsonEq(a, b string) bool {
 	}
 	return reflect.DeepEqual(x, y)
 }
+
+func TestConcurrentReplaysWithOneTokenAndNullArgs(t *testing.T) {
+	t.Parallel()
+	e := setup(t, envOpts{})
+	e.setFault(t, "final")
+	id := e.submit(t, "dag", map[string]any{"key": "orig"})
+	if d := e.wait(t, id); d.Status != storage.RunPartial {
+		t.Fatalf("status %s; want partial", d.Status)
+	}
+	dl := onlyDeadLetter(t, e)
+	e.setFault(t, "")
+	const n = 8
+	ids := make(chan string, n)
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			// JSON null arguments mean "keep the step's arguments".
+			r, err := e.engine.Replay(context.Background(), orchestrator.ReplayRequest{DeadLetterID: dl.ID, Token: "same", Args: json.RawMessage(`null`)})
+			ids <- r.ID
+			errs <- err
+		}()
+	}
+	first := ""
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("replay %d with the shared token: %v; want the one replay", i, err)
+		}
+		r := <-ids
+		if first == "" {
+			first = r
+		}
+		if r != first {
+			t.Fatalf("replays %s and %s for one token", first, r)
+		}
+	}
+	d := e.wait(t, id)
+	if d.Status != storage.RunSucceeded || !jsonEq(string(d.Outputs["after_f"]), `{"value":"orig"}`) {
+		t.Fatalf("after replay: %s with after_f %s; want succeeded with the original key", d.Status, d.Outputs["after_f"])
+	}
+}

@@ -20,6 +20,11 @@ import (
 // is ignored. The cost is at most one extra execution of such a step,
 // which at-least-once delivery allows anyway.
 func (e *Engine) Resume(ctx context.Context) error {
+	return e.resume(ctx, time.Now().UTC())
+}
+
+// resume redispatches the queued steps dispatched before cutoff.
+func (e *Engine) resume(ctx context.Context, cutoff time.Time) error {
 	var ids []string
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -29,9 +34,8 @@ func (e *Engine) Resume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	started := time.Now().UTC()
 	for _, id := range ids {
-		stale := func(r storage.StepRow) bool { return r.DispatchedAt != nil && r.DispatchedAt.Before(started) }
+		stale := func(r storage.StepRow) bool { return r.DispatchedAt != nil && r.DispatchedAt.Before(cutoff) }
 		if err := e.resumeRun(ctx, id, stale); err != nil {
 			e.log.Error("resume run", "run_id", id, "err", err)
 		}
@@ -62,6 +66,12 @@ func (e *Engine) resumeRun(ctx context.Context, runID string, stale func(storage
 			}
 			plan.requests = append(plan.requests, e.dispatch(st, s, s.row.Args, now))
 			plan.events = append(plan.events, stepEvent("step.dispatched", s, map[string]any{"reason": "recovered"}))
+			// A dead letter of an older attempt whose result was lost
+			// can no longer be replayed; say so rather than leave it
+			// pending.
+			if err := storage.DiscardDeadLetters(ctx, tx, runID, s.row.StepID, s.row.Attempt); err != nil {
+				return err
+			}
 		}
 		next := e.advance(ctx, st)
 		plan.requests = append(plan.requests, next.requests...)

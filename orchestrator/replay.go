@@ -52,6 +52,21 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (storage.ReplayR
 		if err != nil {
 			return err
 		}
+		if req.Token != "" {
+			// A concurrent request with the same token may have replayed
+			// it while this one waited for the lock.
+			r, found, err := storage.ReplayByToken(ctx, tx, req.Token)
+			if err != nil {
+				return err
+			}
+			if found {
+				if r.DeadLetterID != req.DeadLetterID {
+					return agents.Errorf(agents.CodeConflict, "replay token %q was used for dead letter %s", req.Token, r.DeadLetterID)
+				}
+				out = r
+				return nil
+			}
+		}
 		if dl.RunID == nil || dl.StepID == nil || dl.Attempt == nil {
 			return agents.Errorf(agents.CodeConflict, "dead letter %s is an undecodable message; it belongs to no step", dl.ID)
 		}
@@ -75,7 +90,8 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (storage.ReplayR
 				s.row.StepID, runID, s.row.Status, s.row.Attempt, *dl.Attempt)
 		}
 		args := s.row.Args
-		if len(bytes.TrimSpace(req.Args)) > 0 {
+		edited := hasArgs(req.Args)
+		if edited {
 			if err := e.checkArgs(s.row.Capability, req.Args); err != nil {
 				return err
 			}
@@ -94,13 +110,13 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (storage.ReplayR
 		if req.Token != "" {
 			token = &req.Token
 		}
-		var edited json.RawMessage
-		if len(bytes.TrimSpace(req.Args)) > 0 {
-			edited = req.Args
+		var editedArgs json.RawMessage
+		if edited {
+			editedArgs = req.Args
 		}
 		out, err = storage.InsertReplay(ctx, tx, storage.ReplayRow{
 			ID: uuid.NewString(), DeadLetterID: dl.ID, Token: token, RequestedBy: req.RequestedBy,
-			Args: edited, Attempt: s.row.Attempt,
+			Args: editedArgs, Attempt: s.row.Attempt,
 		})
 		if err != nil {
 			return err
@@ -116,6 +132,13 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (storage.ReplayR
 		e.afterCommit(ctx, runID, plan)
 	}
 	return out, nil
+}
+
+// hasArgs reports whether a replay request edits the arguments: absent and
+// JSON null both mean "keep the step's arguments".
+func hasArgs(a json.RawMessage) bool {
+	t := bytes.TrimSpace(a)
+	return len(t) > 0 && !bytes.Equal(t, []byte("null"))
 }
 
 // ReplayOutcome reports one replay of a bulk request.
@@ -164,8 +187,8 @@ func (e *Engine) checkArgs(capability string, args json.RawMessage) error {
 		return agents.Errorf(agents.CodeNotFound, "capability %s is not registered in this process", capability)
 	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(args, &obj); err != nil {
-		return agents.FieldError("args", "arguments must be a JSON object: %v", err)
+	if err := json.Unmarshal(args, &obj); err != nil || obj == nil {
+		return agents.FieldError("args", "arguments must be a JSON object")
 	}
 	var errs []error
 	for k, v := range obj {

@@ -3,11 +3,13 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/storage"
 )
@@ -117,6 +119,18 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 				continue
 			}
 			st, err := e.stateOf(run, steps[id])
+			var ae *agents.Error
+			if errors.As(err, &ae) && ae.Code == agents.CodeNotFound && run.Status == storage.RunRunning {
+				// The run's pattern is no longer loaded (removed from the
+				// patterns directory): nothing can decide its next steps.
+				// End it rather than retry its results forever.
+				e.log.Error("ending a run whose pattern is gone", "run_id", id, "pattern", run.Pattern)
+				plan := &dispatchPlan{final: storage.RunFailed}
+				plan.events = storage.QueueRunChanges(b, storage.RunChanges{RunID: id, EventSeq: run.EventSeq, Status: storage.RunFailed,
+					Events: []storage.EventRow{{Type: "run.completed", Data: mustJSON(map[string]any{"status": storage.RunFailed, "error": ae.Message})}}})
+				plans[id] = plan
+				continue
+			}
 			if err != nil {
 				return err
 			}

@@ -122,6 +122,18 @@ func MarkDeadLetterReplayed(ctx context.Context, q Querier, id string) error {
 	return nil
 }
 
+// DiscardDeadLetters marks a run's pending dead letters discarded: those of
+// one step before attempt (its step moved on to a newer attempt), or, with
+// an empty stepID, all of them (the run was canceled).
+func DiscardDeadLetters(ctx context.Context, q Querier, runID, stepID string, attempt int) error {
+	_, err := q.Exec(ctx, `UPDATE dead_letters SET status = 'discarded'
+		WHERE run_id = $1 AND status = 'pending' AND ($2 = '' OR (step_id = $2 AND attempt < $3))`, runID, stepID, attempt)
+	if err != nil {
+		return fmt.Errorf("discard dead letters of run %s: %w", runID, err)
+	}
+	return nil
+}
+
 // DeadLetterDepth counts pending dead letters per capability (a metric).
 func DeadLetterDepth(ctx context.Context, q Querier) (map[string]int64, error) {
 	rows, err := q.Query(ctx, `SELECT capability, count(*) FROM dead_letters WHERE status = 'pending' GROUP BY capability`)

@@ -80,8 +80,11 @@ func valuePosition(p Position, closePrice decimal.Decimal, ccy string, rate deci
 	vp := ValuedPosition{Position: p, Close: closePrice, PriceCurrency: ccy, FXRate: rate}
 	vp.LocalValue = p.Quantity.Mul(closePrice)
 	vp.MarketValue = vp.LocalValue.Mul(rate)
-	vp.UnrealizedPLLocal = vp.LocalValue.Sub(p.CostBasis)
-	vp.UnrealizedPL = vp.UnrealizedPLLocal.Mul(rate)
+	if ccy == p.Currency {
+		local := vp.LocalValue.Sub(p.CostBasis)
+		base := local.Mul(rate)
+		vp.UnrealizedPLLocal, vp.UnrealizedPL = &local, &base
+	}
 	return vp
 }
 

@@ -14,13 +14,14 @@ type ValuedPosition struct {
 	FXRate        decimal.Decimal `json:"fx_rate"`
 	LocalValue    decimal.Decimal `json:"local_value"`
 	MarketValue   decimal.Decimal `json:"market_value"`
-	// UnrealizedPL is in the base currency: market value less the cost
-	// basis converted at the pack's rate (the cost's own historical rate
-	// is not applied, so this is the local gain translated at today's rate).
-	UnrealizedPL decimal.Decimal `json:"unrealized_pl"`
-	// UnrealizedPLLocal is the gain in the trading currency.
-	UnrealizedPLLocal decimal.Decimal `json:"unrealized_pl_local"`
-	Weight            decimal.Decimal `json:"weight"`
+	// UnrealizedPL is in the base currency: the local gain translated at
+	// the pack's rate (the cost's own historical rate is not applied).
+	// Null when the close is quoted in another currency than the lots'
+	// cost, since the two cannot be subtracted.
+	UnrealizedPL *decimal.Decimal `json:"unrealized_pl"`
+	// UnrealizedPLLocal is the gain in the trading currency; null as above.
+	UnrealizedPLLocal *decimal.Decimal `json:"unrealized_pl_local"`
+	Weight            decimal.Decimal  `json:"weight"`
 }
 
 // CashLine is the cash of one currency.

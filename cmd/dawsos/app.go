@@ -97,6 +97,22 @@ func newRegistry(cfg Config, db *storage.DB, log *slog.Logger) *agents.Registry 
 	return r
 }
 
+// checkCapabilityKeys rejects per-capability settings for capabilities this
+// binary does not have: a misspelt name would otherwise be ignored.
+func checkCapabilityKeys(cfg Config, reg *agents.Registry) error {
+	var bad []string
+	for name := range cfg.Capabilities {
+		if _, ok := reg.Get(name); !ok {
+			bad = append(bad, "capabilities."+name)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.Strings(bad)
+	return &exitError{code: 2, err: fmt.Errorf("config key %s: no such capability (GET /v1/capabilities lists them)", strings.Join(bad, ", "))}
+}
+
 // loadPatterns loads the embedded patterns and the configured directory,
 // validating each against the registry; any problem fails start-up.
 func loadPatterns(cfg Config, reg *agents.Registry) (*patterns.Set, error) {
@@ -138,6 +154,9 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 		return nil, err
 	}
 	a.registry = newRegistry(cfg, a.db, log)
+	if err := checkCapabilityKeys(cfg, a.registry); err != nil {
+		return nil, err
+	}
 	if a.patterns, err = loadPatterns(cfg, a.registry); err != nil {
 		return nil, err
 	}

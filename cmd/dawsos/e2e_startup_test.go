@@ -49,6 +49,8 @@ func TestE2EStartupFailsFast(t *testing.T) {
 		{name: "unknown config key", files: map[string]string{"c.yaml": "colour: blue\n"}, args: []string{"--config", "c.yaml"},
 			wantCode: 2, want: "colour"},
 		{name: "invalid config value", env: []string{"DAWSOS_BREAKERS_FAILURES=0"}, wantCode: 2, want: "breakers.failures"},
+		{name: "unknown capability in config", files: map[string]string{"c.yaml": "capabilities:\n  portfolio.sector_alocation:\n    timeout: 5s\n"},
+			args: []string{"--config", "c.yaml"}, wantCode: 2, want: "capabilities.portfolio.sector_alocation"},
 		{name: "unreachable database", env: []string{"DAWSOS_DATABASE_URL=postgres://app@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"},
 			wantCode: 1, want: "database unreachable"},
 		{name: "migrations cannot be applied", env: []string{"DAWSOS_DATABASE_URL=" + conflictURL}, wantCode: 1, want: "00001_engine.sql"},

@@ -56,6 +56,10 @@ the database has no portfolio yet.
 			defer ln.Close()
 			ctx := cmd.Context()
 			a, err := startApp(ctx, cfg, log, startOptions{agents: parseAgents(agentList), orchestrator: true})
+			var ee *exitError
+			if errors.As(err, &ee) {
+				return ee
+			}
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
