@@ -21,10 +21,14 @@ func timeoutMiddleware(d time.Duration) message.HandlerMiddleware {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			ctx, cancel := context.WithTimeout(msg.Context(), d)
 			defer cancel()
-			msg.SetContext(ctx)
+			// The attempt gets its own copy of the message: an abandoned
+			// attempt may still be running when the retry middleware
+			// prepares the next one on the original.
+			attempt := msg.Copy()
+			attempt.SetContext(ctx)
 			done := make(chan handlerOutcome, 1)
 			go func() {
-				out, err := h(msg)
+				out, err := h(attempt)
 				done <- handlerOutcome{out, err}
 			}()
 			select {

@@ -87,7 +87,6 @@ func (r *ResultRouter) Running() chan struct{} { return r.wm.Running() }
 // Close stops the consumer, waiting for results being applied, and closes
 // its connection.
 func (r *ResultRouter) Close() error {
-	err := r.wm.Close()
-	r.conn.Close()
-	return err
+	drain(r.conn, 20*time.Second)
+	return r.wm.Close()
 }

@@ -39,6 +39,9 @@ type AgentRouterConfig struct {
 	Metrics        *Metrics
 	Logger         *slog.Logger
 	Now            func() time.Time
+	// ShutdownGrace bounds how long Close lets steps in flight finish
+	// before cancelling them (they are then delivered again elsewhere).
+	ShutdownGrace time.Duration
 }
 
 // stepAckWait is the ack wait of the step consumers. Handlers renew it while
@@ -68,6 +71,9 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 	}
 	if cfg.InitialBackoff <= 0 {
 		cfg.InitialBackoff = time.Second
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 20 * time.Second
 	}
 	if cfg.DeadLetters == nil {
 		return nil, fmt.Errorf("agent router: no dead-letter store")
@@ -223,9 +229,27 @@ func (r *AgentRouter) Running() chan struct{} { return r.wm.Running() }
 // Close stops the handlers, waiting for those in flight, and closes the
 // router's connection.
 func (r *AgentRouter) Close() error {
-	err := r.wm.Close()
-	r.conn.Close()
-	return err
+	drain(r.conn, r.cfg.ShutdownGrace)
+	return r.wm.Close()
+}
+
+// drain stops a router's subscriptions and waits until the messages they
+// had already received are handled, before the router itself is closed.
+// watermill-nats closes a subscription's output channel while a message
+// callback may still be sending on it; draining first leaves no callback
+// running by then.
+func drain(nc *nats.Conn, timeout time.Duration) {
+	closed := make(chan struct{})
+	nc.SetClosedHandler(func(*nats.Conn) { close(closed) })
+	if err := nc.Drain(); err != nil {
+		nc.Close()
+		return
+	}
+	select {
+	case <-closed:
+	case <-time.After(timeout):
+		nc.Close()
+	}
 }
 
 // Breakers returns the state of every breaker of this process, by name.

@@ -86,6 +86,7 @@ type harnessOpts struct {
 	failures int
 	timeout  time.Duration
 	backoff  time.Duration
+	grace    time.Duration
 }
 
 func newHarnessWith(t *testing.T, o harnessOpts, fn func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error)) *harness {
@@ -96,6 +97,7 @@ func newHarnessWith(t *testing.T, o harnessOpts, fn func(ctx context.Context, re
 	r, err := h.b.NewAgentRouter(context.Background(), bus.AgentRouterConfig{
 		Breaker:        bus.BreakerConfig{Failures: failures, OpenFor: time.Hour},
 		InitialBackoff: o.backoff,
+		ShutdownGrace:  o.grace,
 		DeadLetters:    orchestrator.DeadLetterStore{DB: h.db},
 		Logger:         slog.New(slog.DiscardHandler),
 	}, []bus.Handler{{
@@ -326,9 +328,11 @@ func TestRouterBackoffDoublesFromTheInitialWait(t *testing.T) {
 func TestRouterShutdownDoesNotDeadLetterStepsInFlight(t *testing.T) {
 	t.Parallel()
 	started := make(chan struct{})
-	h := newHarnessWith(t, harnessOpts{failures: 1, timeout: 10 * time.Second, backoff: 10 * time.Millisecond},
+	var once sync.Once
+	// The step outlasts the shutdown grace, so Close cancels it.
+	h := newHarnessWith(t, harnessOpts{failures: 1, timeout: 10 * time.Second, backoff: 10 * time.Millisecond, grace: 200 * time.Millisecond},
 		func(ctx context.Context, _ *bus.StepRequest) (json.RawMessage, error) {
-			close(started)
+			once.Do(func() { close(started) })
 			<-ctx.Done()
 			return nil, ctx.Err()
 		})

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dawsos/dawsos/agents"
@@ -66,6 +67,11 @@ type Engine struct {
 	waiters map[string]map[chan struct{}]struct{}
 	results *bus.ResultRouter
 	resultq chan pendingResult
+	submitq chan pendingSubmit
+	// writing is true once submitLoop runs; submitDone is closed when it
+	// stops.
+	writing    atomic.Bool
+	submitDone chan struct{}
 }
 
 // New returns an engine. It does not consume results until Start.
@@ -83,7 +89,7 @@ func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg
 		cfg.ResultConcurrency = 64
 	}
 	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger,
-		waiters: map[string]map[chan struct{}]struct{}{}, resultq: make(chan pendingResult)}
+		waiters: map[string]map[chan struct{}]struct{}{}, resultq: make(chan pendingResult), submitq: make(chan pendingSubmit), submitDone: make(chan struct{})}
 }
 
 // Start resumes every run that had not ended, then consumes results and
@@ -98,6 +104,8 @@ func (e *Engine) Start(ctx context.Context) error {
 	for range 2 {
 		go e.applyLoop(ctx)
 	}
+	e.writing.Store(true)
+	go e.submitLoop(ctx)
 	rr, err := e.bus.ConsumeResults(ctx, e.cfg.ResultConcurrency, e.log, e.enqueueResult)
 	if err != nil {
 		return err

@@ -112,6 +112,8 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 			return err
 		}
 		b := &pgx.Batch{}
+		var changes []storage.RunChanges
+		var changed []*dispatchPlan
 		for _, id := range ids {
 			run, ok := runs[id]
 			if !ok {
@@ -126,8 +128,9 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 				// End it rather than retry its results forever.
 				e.log.Error("ending a run whose pattern is gone", "run_id", id, "pattern", run.Pattern)
 				plan := &dispatchPlan{final: storage.RunFailed}
-				plan.events = storage.QueueRunChanges(b, storage.RunChanges{RunID: id, EventSeq: run.EventSeq, Status: storage.RunFailed,
+				changes = append(changes, storage.RunChanges{RunID: id, EventSeq: run.EventSeq, Status: storage.RunFailed,
 					Events: []storage.EventRow{{Type: "run.completed", Data: mustJSON(map[string]any{"status": storage.RunFailed, "error": ae.Message})}}})
+				changed = append(changed, plan)
 				plans[id] = plan
 				continue
 			}
@@ -138,10 +141,15 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 			if plan == nil {
 				continue
 			}
-			plan.events = storage.QueueRunChanges(b, storage.RunChanges{
+			changes = append(changes, storage.RunChanges{
 				RunID: id, Steps: st.changedRows(), Events: plan.events, EventSeq: st.run.EventSeq, Status: plan.final,
 			})
+			changed = append(changed, plan)
 			plans[id] = plan
+		}
+		// Every run's changes in one set of statements.
+		for i, evs := range storage.QueueManyRunChanges(b, changes) {
+			changed[i].events = evs
 		}
 		if b.Len() == 0 {
 			return nil

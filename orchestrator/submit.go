@@ -119,12 +119,11 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	})}}, plan.events...)
 	// The run, its steps with their first decisions already made, and its
 	// first events go to the server in one batch: one round trip, and one
-	// implicit transaction.
-	b := &pgx.Batch{}
-	plan.events = storage.QueueRunChanges(b, storage.RunChanges{
+	// implicit transaction, shared with the submissions arriving meanwhile.
+	var err error
+	plan.events, err = e.writeNewRun(ctx, storage.RunChanges{
 		RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
 	})
-	err := e.db.SendBatch(ctx, b)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if req.IdempotencyKey != "" && errors.As(err, &pgErr) && pgErr.Code == "23505" {
@@ -146,6 +145,97 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		e.cfg.Metrics.submitted.WithLabelValues(p.ID).Inc()
 	}
 	return Submitted{RunID: runID}, nil
+}
+
+// pendingSubmit is a new run waiting for the submit writer.
+type pendingSubmit struct {
+	changes storage.RunChanges
+	done    chan submitWritten
+}
+
+type submitWritten struct {
+	events []storage.EventRow
+	err    error
+}
+
+// maxSubmitBatch bounds how many new runs one batch writes.
+const maxSubmitBatch = 64
+
+// writeNewRun writes a new run. Once the engine has started, it goes
+// through the submit writer, which writes every submission that arrived
+// while the previous batch was in flight in one implicit transaction: one
+// round trip and one commit for many runs.
+func (e *Engine) writeNewRun(ctx context.Context, c storage.RunChanges) ([]storage.EventRow, error) {
+	if !e.writing.Load() {
+		return e.writeRuns(ctx, []storage.RunChanges{c})
+	}
+	p := pendingSubmit{changes: c, done: make(chan submitWritten, 1)}
+	select {
+	case e.submitq <- p:
+	case <-e.submitDone:
+		return e.writeRuns(ctx, []storage.RunChanges{c})
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	// Once queued, the outcome must be waited for: the run may be written.
+	w := <-p.done
+	return w.events, w.err
+}
+
+// writeRuns writes new runs in one batch and returns their events.
+func (e *Engine) writeRuns(ctx context.Context, cs []storage.RunChanges) ([]storage.EventRow, error) {
+	b := &pgx.Batch{}
+	evs := storage.QueueManyRunChanges(b, cs)
+	if err := e.db.SendBatch(ctx, b); err != nil {
+		return nil, err
+	}
+	if len(cs) == 1 {
+		return evs[0], nil
+	}
+	return nil, nil
+}
+
+// submitLoop writes queued submissions in batches. A batch that fails
+// (an idempotency key taken by a concurrent submission, say) is written
+// again one run at a time, so each submission gets its own answer.
+func (e *Engine) submitLoop(ctx context.Context) {
+	defer close(e.submitDone)
+	for {
+		var first pendingSubmit
+		select {
+		case first = <-e.submitq:
+		case <-ctx.Done():
+			// Submissions arriving from now on write themselves.
+			return
+		}
+		batch := []pendingSubmit{first}
+	drain:
+		for len(batch) < maxSubmitBatch {
+			select {
+			case p := <-e.submitq:
+				batch = append(batch, p)
+			default:
+				break drain
+			}
+		}
+		wctx := context.WithoutCancel(ctx)
+		cs := make([]storage.RunChanges, len(batch))
+		for i, p := range batch {
+			cs[i] = p.changes
+		}
+		b := &pgx.Batch{}
+		evs := storage.QueueManyRunChanges(b, cs)
+		if err := e.db.SendBatch(wctx, b); err != nil {
+			for _, p := range batch {
+				evs, err := e.writeRuns(wctx, []storage.RunChanges{p.changes})
+				p.done <- submitWritten{evs, err}
+			}
+			continue
+		}
+		for i, p := range batch {
+			p.done <- submitWritten{events: evs[i]}
+		}
+	}
 }
 
 // referencesCtx reports whether any step argument references {{ctx.key}}.

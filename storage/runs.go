@@ -392,63 +392,165 @@ func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, 
 	return evs, nil
 }
 
-// QueueRunChanges adds the statements that write c to b, so the changes of
-// several runs can travel in one round trip, and returns the events with
-// their numbers.
+// QueueRunChanges adds the statements that write c to b and returns the
+// events with their numbers.
 func QueueRunChanges(b *pgx.Batch, c RunChanges) []EventRow {
-	if r := c.NewRun; r != nil {
-		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
-			VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8)`,
-			r.ID, r.Pattern, r.PatternHash, r.Inputs, r.Context, r.CorrelationID, r.IdempotencyKey, r.UserID)
-	}
-	for _, s := range c.NewSteps {
-		if s.Deps == nil {
-			s.Deps = []string{}
-		}
-		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, error, dispatched_at, deadline, finished_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			s.RunID, s.StepID, s.Seq, s.Capability, s.Status, s.Deps, s.Attempt, s.Args, s.Error, s.DispatchedAt, s.Deadline, s.FinishedAt)
-	}
-	for _, s := range c.Steps {
-		b.Queue(`UPDATE run_steps SET status = $3, attempt = $4, tries = $5, args = $6, output = $7, error = $8,
-			agent = $9, dispatched_at = $10, deadline = $11, started_at = $12, finished_at = $13, duration_ms = $14
-			WHERE run_id = $1 AND step_id = $2`,
-			s.RunID, s.StepID, s.Status, s.Attempt, s.Tries, s.Args, s.Output, s.Error,
-			s.Agent, s.DispatchedAt, s.Deadline, s.StartedAt, s.FinishedAt, s.DurationMS)
-	}
+	return QueueManyRunChanges(b, []RunChanges{c})[0]
+}
+
+// QueueManyRunChanges adds the statements that write the changes of
+// several runs to b: one set-based statement per kind of change (new runs,
+// new steps, changed steps, events, run updates) whatever the number of
+// runs, so a batch of decisions costs the server a handful of statements.
+// It returns each run's events with their numbers.
+func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 	now := time.Now().UTC()
-	evs := make([]EventRow, len(c.Events))
-	if len(c.Events) > 0 {
-		// One multi-row insert for all of the run's events.
-		seqs := make([]int64, len(c.Events))
-		types := make([]string, len(c.Events))
-		steps := make([]*string, len(c.Events))
-		datas := make([]string, len(c.Events))
-		for i, e := range c.Events {
+	out := make([][]EventRow, len(cs))
+	var (
+		nr struct {
+			id, pattern, hash, inputs, context, corr []string
+			idem, user                               []*string
+		}
+		ns struct {
+			run, step, capability, status, deps []string
+			seq, attempt                        []int32
+			args, errs                          []*string
+			dispatched, deadline, finished      []*time.Time
+		}
+		us struct {
+			run, step, status                       []string
+			attempt, tries                          []int32
+			args, output, errs, agent               []*string
+			dispatched, deadline, started, finished []*time.Time
+			duration                                []*float64
+		}
+		ev struct {
+			run, typ, data []string
+			seq            []int64
+			step           []*string
+		}
+		ru struct {
+			id, status []string
+			seq        []int64
+		}
+	)
+	js := func(r json.RawMessage) *string {
+		if r == nil {
+			return nil
+		}
+		v := string(r)
+		return &v
+	}
+	for i, c := range cs {
+		if r := c.NewRun; r != nil {
+			nr.id = append(nr.id, r.ID)
+			nr.pattern = append(nr.pattern, r.Pattern)
+			nr.hash = append(nr.hash, r.PatternHash)
+			nr.inputs = append(nr.inputs, string(r.Inputs))
+			nr.context = append(nr.context, string(r.Context))
+			nr.corr = append(nr.corr, r.CorrelationID)
+			nr.idem = append(nr.idem, r.IdempotencyKey)
+			nr.user = append(nr.user, r.UserID)
+		}
+		for _, st := range c.NewSteps {
+			deps, _ := json.Marshal(st.Deps)
+			if st.Deps == nil {
+				deps = []byte("[]")
+			}
+			ns.run = append(ns.run, st.RunID)
+			ns.step = append(ns.step, st.StepID)
+			ns.seq = append(ns.seq, int32(st.Seq))
+			ns.capability = append(ns.capability, st.Capability)
+			ns.status = append(ns.status, st.Status)
+			ns.deps = append(ns.deps, string(deps))
+			ns.attempt = append(ns.attempt, int32(st.Attempt))
+			ns.args = append(ns.args, js(st.Args))
+			ns.errs = append(ns.errs, js(st.Error))
+			ns.dispatched = append(ns.dispatched, st.DispatchedAt)
+			ns.deadline = append(ns.deadline, st.Deadline)
+			ns.finished = append(ns.finished, st.FinishedAt)
+		}
+		for _, st := range c.Steps {
+			us.run = append(us.run, st.RunID)
+			us.step = append(us.step, st.StepID)
+			us.status = append(us.status, st.Status)
+			us.attempt = append(us.attempt, int32(st.Attempt))
+			us.tries = append(us.tries, int32(st.Tries))
+			us.args = append(us.args, js(st.Args))
+			us.output = append(us.output, js(st.Output))
+			us.errs = append(us.errs, js(st.Error))
+			us.agent = append(us.agent, st.Agent)
+			us.dispatched = append(us.dispatched, st.DispatchedAt)
+			us.deadline = append(us.deadline, st.Deadline)
+			us.started = append(us.started, st.StartedAt)
+			us.finished = append(us.finished, st.FinishedAt)
+			us.duration = append(us.duration, st.DurationMS)
+		}
+		evs := make([]EventRow, len(c.Events))
+		for j, e := range c.Events {
 			e.RunID = c.RunID
-			e.Seq = c.EventSeq + int64(i) + 1
+			e.Seq = c.EventSeq + int64(j) + 1
 			e.CreatedAt = now
 			if e.Data == nil {
 				e.Data = json.RawMessage(`{}`)
 			}
+			var step *string
 			if e.StepID != "" {
 				id := e.StepID
-				steps[i] = &id
+				step = &id
 			}
-			seqs[i], types[i], datas[i] = e.Seq, e.Type, string(e.Data)
-			evs[i] = e
+			ev.run = append(ev.run, c.RunID)
+			ev.seq = append(ev.seq, e.Seq)
+			ev.typ = append(ev.typ, e.Type)
+			ev.step = append(ev.step, step)
+			ev.data = append(ev.data, string(e.Data))
+			evs[j] = e
 		}
+		out[i] = evs
+		if len(evs) > 0 || c.Status != "" {
+			ru.id = append(ru.id, c.RunID)
+			ru.seq = append(ru.seq, c.EventSeq+int64(len(evs)))
+			ru.status = append(ru.status, c.Status)
+		}
+	}
+	if len(nr.id) > 0 {
+		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
+			SELECT id, p, h, 'running', i::jsonb, c::jsonb, corr, idem, u
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+				AS x(id, p, h, i, c, corr, idem, u)`,
+			nr.id, nr.pattern, nr.hash, nr.inputs, nr.context, nr.corr, nr.idem, nr.user)
+	}
+	if len(ns.run) > 0 {
+		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, error, dispatched_at, deadline, finished_at)
+			SELECT r, s, q, c, st, ARRAY(SELECT jsonb_array_elements_text(d::jsonb)), a, ar::jsonb, e::jsonb, di, de, f
+			FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[],
+				$10::timestamptz[], $11::timestamptz[], $12::timestamptz[]) AS x(r, s, q, c, st, d, a, ar, e, di, de, f)`,
+			ns.run, ns.step, ns.seq, ns.capability, ns.status, ns.deps, ns.attempt, ns.args, ns.errs, ns.dispatched, ns.deadline, ns.finished)
+	}
+	if len(us.run) > 0 {
+		b.Queue(`UPDATE run_steps s SET status = x.st, attempt = x.a, tries = x.t, args = x.ar::jsonb, output = x.o::jsonb,
+				error = x.e::jsonb, agent = x.ag, dispatched_at = x.di, deadline = x.de, started_at = x.sa, finished_at = x.f,
+				duration_ms = x.du
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[], $8::text[], $9::text[],
+				$10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::float8[])
+				AS x(r, s, st, a, t, ar, o, e, ag, di, de, sa, f, du)
+			WHERE s.run_id = x.r AND s.step_id = x.s`,
+			us.run, us.step, us.status, us.attempt, us.tries, us.args, us.output, us.errs, us.agent,
+			us.dispatched, us.deadline, us.started, us.finished, us.duration)
+	}
+	if len(ev.run) > 0 {
 		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at)
-			SELECT $1, s, t, st, d::jsonb, $6 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(s, t, st, d)`,
-			c.RunID, seqs, types, steps, datas, now)
+			SELECT r, q, t, s, d::jsonb, $6 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(r, q, t, s, d)`,
+			ev.run, ev.seq, ev.typ, ev.step, ev.data, now)
 	}
-	if len(evs) > 0 || c.Status != "" {
-		b.Queue(`UPDATE runs SET event_seq = $2, updated_at = now(),
-			status = CASE WHEN $3 = '' THEN status ELSE $3 END,
-			finished_at = CASE WHEN $3 = '' THEN finished_at WHEN $3 = 'running' THEN NULL ELSE now() END
-			WHERE id = $1`, c.RunID, c.EventSeq+int64(len(evs)), c.Status)
+	if len(ru.id) > 0 {
+		b.Queue(`UPDATE runs r SET event_seq = x.q, updated_at = now(),
+				status = CASE WHEN x.st = '' THEN r.status ELSE x.st END,
+				finished_at = CASE WHEN x.st = '' THEN r.finished_at WHEN x.st = 'running' THEN NULL ELSE now() END
+			FROM unnest($1::uuid[], $2::bigint[], $3::text[]) AS x(id, q, st) WHERE r.id = x.id`,
+			ru.id, ru.seq, ru.status)
 	}
-	return evs
+	return out
 }
 
 // LoadRunsForUpdate locks several runs, in id order so that concurrent
