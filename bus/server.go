@@ -31,6 +31,12 @@ type Config struct {
 	// SyncAlways fsyncs every JetStream write. Off by default: PostgreSQL
 	// is the record and recovery republishes what the bus lost.
 	SyncAlways bool
+	// QueueStorage is the storage of the STEPS and RESULTS work queues:
+	// QueueStorageFile (default) or QueueStorageMemory. Memory saves the
+	// file store's per-message work when a queue empties (measured here:
+	// about 1 ms of a one-step run's 4 ms) and loses the queues on a
+	// restart, which Resume repairs from PostgreSQL.
+	QueueStorage string
 	// MaxMemory and MaxStore bound JetStream; sized from the host otherwise.
 	MaxMemory int64
 	MaxStore  int64
@@ -41,6 +47,12 @@ type Config struct {
 	// EventsMaxAge bounds how long run events stay on the EVENTS stream.
 	EventsMaxAge time.Duration
 }
+
+// Work-queue storage choices.
+const (
+	QueueStorageFile   = "file"
+	QueueStorageMemory = "memory"
+)
 
 // Bus is a connected NATS client plus, when embedded, the server itself.
 type Bus struct {

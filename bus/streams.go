@@ -10,16 +10,20 @@ import (
 )
 
 func (b *Bus) streamConfigs() []jetstream.StreamConfig {
+	queue := jetstream.FileStorage
+	if b.cfg.QueueStorage == QueueStorageMemory {
+		queue = jetstream.MemoryStorage
+	}
 	return []jetstream.StreamConfig{
 		{
 			Name: StreamSteps, Subjects: []string{stepPrefix + ">"},
-			Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+			Retention: jetstream.WorkQueuePolicy, Storage: queue,
 			Replicas: b.cfg.Replicas, Duplicates: 2 * time.Minute,
 			Description: "step requests, one durable consumer per capability",
 		},
 		{
 			Name: StreamResults, Subjects: []string{resultPrefix + ">"},
-			Retention: jetstream.WorkQueuePolicy, Storage: jetstream.FileStorage,
+			Retention: jetstream.WorkQueuePolicy, Storage: queue,
 			Replicas: b.cfg.Replicas, Duplicates: 2 * time.Minute,
 			Description: "step results for the orchestrator",
 		},
@@ -42,12 +46,33 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 	for _, sc := range b.streamConfigs() {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_, err := b.JS.CreateOrUpdateStream(cctx, sc)
+		if err != nil && sc.Retention == jetstream.WorkQueuePolicy && existingStorage(cctx, b.JS, sc.Name) != sc.Storage {
+			// nats.queue_storage changed: a stream's storage cannot be
+			// updated, so the queue is recreated. What it held is in
+			// PostgreSQL; Resume dispatches those steps again.
+			b.log.Warn("recreating stream with the configured storage", "stream", sc.Name, "storage", sc.Storage.String())
+			if err = b.JS.DeleteStream(cctx, sc.Name); err == nil {
+				_, err = b.JS.CreateStream(cctx, sc)
+			}
+		}
 		cancel()
 		if err != nil {
 			return fmt.Errorf("create stream %s: %w", sc.Name, err)
 		}
 	}
 	return nil
+}
+
+func existingStorage(ctx context.Context, js jetstream.JetStream, name string) jetstream.StorageType {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return -1
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return -1
+	}
+	return info.Config.Storage
 }
 
 // StepConsumerConfig is the durable consumer of one capability's subject.

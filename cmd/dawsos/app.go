@@ -162,7 +162,7 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	}
 	a.bus, err = bus.Start(ctx, bus.Config{
 		URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, StoreDir: filepath.Join(cfg.DataDir, "nats"),
-		SyncAlways: cfg.NATS.SyncAlways, MaxMemory: cfg.NATS.MaxMemory, MaxStore: cfg.NATS.MaxStore,
+		SyncAlways: cfg.NATS.SyncAlways, QueueStorage: cfg.NATS.QueueStorage, MaxMemory: cfg.NATS.MaxMemory, MaxStore: cfg.NATS.MaxStore,
 		Replicas: cfg.NATS.Replicas,
 	}, log)
 	if err != nil {

@@ -58,12 +58,13 @@ type DatabaseConfig struct {
 
 // NATSConfig is the bus.
 type NATSConfig struct {
-	URL        string `koanf:"url"`
-	Listen     string `koanf:"listen"`
-	SyncAlways bool   `koanf:"sync_always"`
-	MaxMemory  int64  `koanf:"max_memory"`
-	MaxStore   int64  `koanf:"max_store"`
-	Replicas   int    `koanf:"replicas"`
+	URL          string `koanf:"url"`
+	Listen       string `koanf:"listen"`
+	SyncAlways   bool   `koanf:"sync_always"`
+	QueueStorage string `koanf:"queue_storage"`
+	MaxMemory    int64  `koanf:"max_memory"`
+	MaxStore     int64  `koanf:"max_store"`
+	Replicas     int    `koanf:"replicas"`
 }
 
 // BreakersConfig is the breaker rule.
@@ -109,7 +110,7 @@ func defaultConfig() Config {
 		Log:      LogConfig{Level: "info", Format: "text"},
 		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second},
 		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
-		NATS:     NATSConfig{MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1},
+		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
 		Steps: StepsConfig{
 			Timeout: 30 * time.Second, MaxAttempts: 3, InitialBackoff: time.Second, Concurrency: 4,
@@ -242,6 +243,9 @@ func (c Config) validate() error {
 	}
 	if c.Database.AcquireTimeout <= 0 {
 		bad("database.acquire_timeout", "must be positive")
+	}
+	if c.NATS.QueueStorage != "file" && c.NATS.QueueStorage != "memory" {
+		bad("nats.queue_storage", "%q is not file or memory", c.NATS.QueueStorage)
 	}
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "%d is not between 1 and 5", c.NATS.Replicas)
