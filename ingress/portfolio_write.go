@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -32,7 +33,7 @@ const apiSource = "api"
 // (/v1). Fiber v2 reads ':' in a path as a parameter, so the custom
 // methods (transactions:import, prices:import) escape it.
 func (s *Server) registerPortfolioWriteRoutes(r fiber.Router) {
-	h := portfolioWriteHandlers{db: s.deps.DB, now: time.Now}
+	h := portfolioWriteHandlers{db: s.deps.DB, now: time.Now, log: s.log}
 	r.Post("/portfolios", h.create)
 	r.Get("/portfolios/:id", h.get)
 	r.Post("/portfolios/:id/transactions", h.addTransaction)
@@ -43,6 +44,7 @@ func (s *Server) registerPortfolioWriteRoutes(r fiber.Router) {
 type portfolioWriteHandlers struct {
 	db  *storage.DB
 	now func() time.Time
+	log *slog.Logger
 }
 
 // invalid is a 422 invalid_input listing fields.
@@ -468,6 +470,12 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 		status = http.StatusOK
 	} else {
 		c.Set(fiber.HeaderLocation, "/v1/portfolios/"+id)
+		// The trade changes the daily values from its date on; the
+		// recomputation is incremental, and a failure of it does not undo
+		// the committed trade.
+		if _, err := storage.ComputeDailyValues(ctx, h.db, pid, applied.Transaction.TradeDate, h.now(), false); err != nil {
+			h.log.Warn("update daily values after a trade", "portfolio_id", id, "err", err)
+		}
 	}
 	return writeJSON(c, status, viewApplied(applied, strings.ToUpper(strings.TrimSpace(req.Symbol))))
 }

@@ -118,6 +118,11 @@ type Result struct {
 	Errors []RowError `json:"errors,omitempty"`
 	// Packs are the pricing packs of the dates a price import touched.
 	Packs []PackResult `json:"packs,omitempty"`
+	// DailyValuesWritten counts the portfolio_daily_values rows the import
+	// recomputed; DailyValuesError says why they could not be (the import
+	// itself stands).
+	DailyValuesWritten int    `json:"daily_values_written"`
+	DailyValuesError   string `json:"daily_values_error,omitempty"`
 }
 
 // PackResult is the state of one date's pricing pack after a price import.

@@ -117,6 +117,32 @@ func ImportPrices(ctx context.Context, db *storage.DB, r io.Reader, opts Options
 		return Result{DryRun: opts.DryRun, Rows: n}, err
 	}
 	res.Packs = packs
+	if res.Applied > 0 && !opts.DryRun {
+		// Restated packs change the daily values of every portfolio that
+		// held something on those dates.
+		var ids []uuid.UUID
+		err := db.Tx(ctx, func(tx pgx.Tx) error {
+			ps, err := storage.ListPortfolios(ctx, tx, storage.PortfolioFilter{})
+			for _, p := range ps {
+				ids = append(ids, p.ID)
+			}
+			return err
+		})
+		if err != nil {
+			res.DailyValuesError = fmt.Sprintf("daily values not updated: %v", err)
+			return res, nil
+		}
+		from, to := rows[0].date, rows[0].date
+		for _, r := range rows {
+			if r.date.Before(from) {
+				from = r.date
+			}
+			if r.date.After(to) {
+				to = r.date
+			}
+		}
+		res.revalue(ctx, db, ids, from, to)
+	}
 	return res, nil
 }
 

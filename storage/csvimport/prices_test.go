@@ -56,6 +56,10 @@ func TestImportPricesBuildsPacks(t *testing.T) {
 	if got, want := summary(res.Packs), "2024-01-03:PP_2024-01-03:fresh 2024-01-04:PP_2024-01-04:fresh"; got != want {
 		t.Errorf("packs = %s, want %s", got, want)
 	}
+	// The two new fresh packs give the portfolio its first two daily values.
+	if res.DailyValuesWritten != 2 || res.DailyValuesError != "" {
+		t.Errorf("daily values written %d (%s); want 2, one per new pack", res.DailyValuesWritten, res.DailyValuesError)
+	}
 	// By hand: NKE 10 x 101 = 1010 USD; CNR 20 x 150 = 3000 CAD x 0.75 = 2250 USD.
 	v, err := storage.ValuePortfolio(f.ctx, f.db.Pool(), p.ID, "PP_2024-01-03")
 	if err != nil {

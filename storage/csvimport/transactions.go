@@ -111,7 +111,30 @@ func ImportTransactions(ctx context.Context, db *storage.DB, portfolioID uuid.UU
 	case err != nil:
 		return Result{DryRun: opts.DryRun, Rows: n}, err
 	}
+	if res.Applied > 0 {
+		from := rows[0].t.TradeDate
+		for _, r := range rows {
+			if r.t.TradeDate.Before(from) {
+				from = r.t.TradeDate
+			}
+		}
+		res.revalue(ctx, db, []uuid.UUID{portfolioID}, from, today)
+	}
 	return res, nil
+}
+
+// revalue brings the daily values of portfolios up to date after an
+// import changed their transactions or prices. The import has committed by
+// then, so a failure is reported in the result, not as the import's error.
+func (res *Result) revalue(ctx context.Context, db *storage.DB, portfolios []uuid.UUID, from, to time.Time) {
+	for _, id := range portfolios {
+		r, err := storage.ComputeDailyValues(ctx, db, id, from, to, false)
+		if err != nil {
+			res.DailyValuesError = fmt.Sprintf("daily values of portfolio %s not updated: %v", id, err)
+			return
+		}
+		res.DailyValuesWritten += r.Written
+	}
 }
 
 func reject(res Result, errs []RowError) (Result, error) {
