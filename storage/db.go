@@ -55,7 +55,9 @@ func Open(ctx context.Context, cfg PoolConfig) (*DB, error) {
 		return nil, fmt.Errorf("create database pool: %w", err)
 	}
 	db := &DB{pool: pool, acquireTimeout: cfg.AcquireTimeout}
-	pctx, cancel := context.WithTimeout(ctx, cfg.AcquireTimeout)
+	// The first ping opens a connection, which can take longer than a
+	// short acquire timeout on a busy machine; it gets its own deadline.
+	pctx, cancel := context.WithTimeout(ctx, max(cfg.AcquireTimeout, 15*time.Second))
 	defer cancel()
 	if err := pool.Ping(pctx); err != nil {
 		pool.Close()
