@@ -27,6 +27,17 @@ type RunDocument struct {
 	FinishedAt    *time.Time                 `json:"finished_at"`
 	Display       json.RawMessage            `json:"display,omitempty"`
 	Presentation  json.RawMessage            `json:"presentation,omitempty"`
+	// Trace is the run's event log in order (the first 1,000 events; SSE
+	// and ?after= page through longer ones).
+	Trace []TraceEntry `json:"trace"`
+}
+
+// TraceEntry is one event of a run's trace.
+type TraceEntry struct {
+	Seq    int64     `json:"seq"`
+	Type   string    `json:"type"`
+	StepID string    `json:"step_id,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // StepDocument is one step of a run document.
@@ -58,19 +69,28 @@ type StepErrorDocument struct {
 func (e *Engine) Get(ctx context.Context, runID string) (*RunDocument, error) {
 	var run storage.RunRow
 	var steps []storage.StepRow
+	var events []storage.EventRow
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if run, err = storage.GetRun(ctx, tx, runID, false); err != nil {
 			return err
 		}
-		steps, err = storage.RunSteps(ctx, tx, runID)
+		if steps, err = storage.RunSteps(ctx, tx, runID); err != nil {
+			return err
+		}
+		events, err = storage.EventsAfter(ctx, tx, runID, 0, 1000)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	p, _ := e.patterns.Get(run.Pattern)
-	return document(run, steps, p), nil
+	d := document(run, steps, p)
+	d.Trace = make([]TraceEntry, 0, len(events))
+	for _, ev := range events {
+		d.Trace = append(d.Trace, TraceEntry{Seq: ev.Seq, Type: ev.Type, StepID: ev.StepID, At: ev.CreatedAt})
+	}
+	return d, nil
 }
 
 func document(run storage.RunRow, steps []storage.StepRow, p *patterns.Pattern) *RunDocument {

@@ -41,6 +41,13 @@ func TestOneStepRunSucceeds(t *testing.T) {
 	if !reflect.DeepEqual(types, want) {
 		t.Fatalf("events %v; want %v", types, want)
 	}
+	var trace []string
+	for _, tr := range d.Trace {
+		trace = append(trace, tr.Type)
+	}
+	if !reflect.DeepEqual(trace, want) {
+		t.Fatalf("run document trace %v; want %v", trace, want)
+	}
 }
 
 func TestDAGParallelConditionsAndSkips(t *testing.T) {
