@@ -282,3 +282,23 @@ func TestConcurrentReplaysWithOneTokenAndNullArgs(t *testing.T) {
 		t.Fatalf("after replay: %s with after_f %s; want succeeded with the original key", d.Status, d.Outputs["after_f"])
 	}
 }
+
+func TestRunThatEndsAtSubmission(t *testing.T) {
+	t.Parallel()
+	e := setup(t, envOpts{})
+	id := e.submit(t, "skipped", nil)
+	d, err := e.engine.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != storage.RunSucceeded || d.FinishedAt == nil || d.Steps[0].Status != storage.StepSkipped {
+		t.Fatalf("run %s (finished %v) with step %s; want succeeded at once with the step skipped", d.Status, d.FinishedAt, d.Steps[0].Status)
+	}
+	var trace []string
+	for _, tr := range d.Trace {
+		trace = append(trace, tr.Type)
+	}
+	if want := []string{"run.accepted", "step.skipped", "run.completed"}; !reflect.DeepEqual(trace, want) {
+		t.Fatalf("trace %v; want %v", trace, want)
+	}
+}

@@ -25,6 +25,9 @@ var testPatterns = map[string]string{
 	"one.json": `{"id": "one", "inputs": {"v": {"type": "integer", "default": 1}},
 		"steps": [{"capability": "test.noop", "as": "a", "args": {"value": "{{inputs.v}}"}}],
 		"outputs": ["a"]}`,
+	"skipped.json": `{"id": "skipped", "inputs": {"go": {"type": "boolean", "default": false}},
+		"steps": [{"capability": "test.noop", "as": "a", "condition": "inputs.go", "args": {}}],
+		"outputs": ["a"]}`,
 	"dag.json": `{"id": "dag", "inputs": {"key": {"type": "string", "default": "k"}, "gate": {"type": "boolean", "default": true}},
 		"steps": [
 			{"capability": "test.noop", "as": "a", "args": {"value": {"n": 1}}},

@@ -408,8 +408,9 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 	out := make([][]EventRow, len(cs))
 	var (
 		nr struct {
-			id, pattern, hash, inputs, context, corr []string
-			idem, user                               []*string
+			id, pattern, hash, inputs, context, corr, status []string
+			idem, user                                       []*string
+			seq                                              []int64
 		}
 		ns struct {
 			run, step, capability, status, deps []string
@@ -442,7 +443,14 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 		return &v
 	}
 	for i, c := range cs {
+		newRun := c.NewRun != nil
 		if r := c.NewRun; r != nil {
+			status := c.Status
+			if status == "" {
+				status = RunRunning
+			}
+			nr.status = append(nr.status, status)
+			nr.seq = append(nr.seq, c.EventSeq+int64(len(c.Events)))
 			nr.id = append(nr.id, r.ID)
 			nr.pattern = append(nr.pattern, r.Pattern)
 			nr.hash = append(nr.hash, r.PatternHash)
@@ -507,18 +515,19 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 			evs[j] = e
 		}
 		out[i] = evs
-		if len(evs) > 0 || c.Status != "" {
+		// A new run is inserted with its event count and status already.
+		if !newRun && (len(evs) > 0 || c.Status != "") {
 			ru.id = append(ru.id, c.RunID)
 			ru.seq = append(ru.seq, c.EventSeq+int64(len(evs)))
 			ru.status = append(ru.status, c.Status)
 		}
 	}
 	if len(nr.id) > 0 {
-		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
-			SELECT id, p, h, 'running', i::jsonb, c::jsonb, corr, idem, u
-			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-				AS x(id, p, h, i, c, corr, idem, u)`,
-			nr.id, nr.pattern, nr.hash, nr.inputs, nr.context, nr.corr, nr.idem, nr.user)
+		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id, event_seq, finished_at)
+			SELECT id, p, h, st, i::jsonb, c::jsonb, corr, idem, u, q, CASE WHEN st = 'running' THEN NULL ELSE now() END
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
+				AS x(id, p, h, i, c, corr, idem, u, st, q)`,
+			nr.id, nr.pattern, nr.hash, nr.inputs, nr.context, nr.corr, nr.idem, nr.user, nr.status, nr.seq)
 	}
 	if len(ns.run) > 0 {
 		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, error, dispatched_at, deadline, finished_at)
