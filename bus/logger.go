@@ -2,9 +2,11 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/nats-io/nats.go"
 )
 
 // slogAdapter lets watermill log through slog. Watermill's Info is chatty
@@ -22,6 +24,12 @@ func (a slogAdapter) attrs(fields watermill.LogFields) []any {
 }
 
 func (a slogAdapter) Error(msg string, err error, fields watermill.LogFields) {
+	if errors.Is(err, nats.ErrConnectionDraining) || errors.Is(err, nats.ErrConnectionClosed) {
+		// Routers drain their connection before closing; the subscriber
+		// then fails to unsubscribe what the drain already removed.
+		a.l.Debug(msg, append(a.attrs(fields), "err", err)...)
+		return
+	}
 	a.l.Error(msg, append(a.attrs(fields), "err", err)...)
 }
 func (a slogAdapter) Info(msg string, fields watermill.LogFields) {
