@@ -22,7 +22,7 @@ import (
 )
 
 func init() {
-	clientCommandFactories = append(clientCommandFactories, newBenchCmd)
+	commandFactories = append(commandFactories, newBenchCmd)
 }
 
 // benchConfig are the settings of one load test.

@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	clientCommandFactories = append(clientCommandFactories, newDLQCmd)
+	commandFactories = append(commandFactories, newDLQCmd)
 }
 
 func newDLQCmd(g *globals) *cobra.Command {

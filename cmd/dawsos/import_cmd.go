@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	clientCommandFactories = append(clientCommandFactories, newImportCmd)
+	commandFactories = append(commandFactories, newImportCmd)
 }
 
 // newImportCmd is `dawsos import`: it loads CSV files straight into the

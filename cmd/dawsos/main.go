@@ -62,19 +62,19 @@ func newRootCmd() *cobra.Command {
 		newSeedCmd(g),
 		newPatternsCmd(g),
 	)
-	for _, c := range clientCommands(g) {
+	for _, c := range registeredCommands(g) {
 		root.AddCommand(c)
 	}
 	return root
 }
 
-// clientCommands are the commands that talk to a running server over
-// HTTP; they are declared in their own files.
-var clientCommandFactories []func(*globals) *cobra.Command
+// commandFactories are the commands declared in their own files (run, dlq,
+// bench, import), each added from an init function.
+var commandFactories []func(*globals) *cobra.Command
 
-func clientCommands(g *globals) []*cobra.Command {
-	out := make([]*cobra.Command, 0, len(clientCommandFactories))
-	for _, f := range clientCommandFactories {
+func registeredCommands(g *globals) []*cobra.Command {
+	out := make([]*cobra.Command, 0, len(commandFactories))
+	for _, f := range commandFactories {
 		out = append(out, f(g))
 	}
 	return out

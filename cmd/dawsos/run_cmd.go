@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	clientCommandFactories = append(clientCommandFactories, newRunCmd)
+	commandFactories = append(commandFactories, newRunCmd)
 }
 
 // Exit codes of `dawsos run --follow` by the run's final status.
