@@ -42,11 +42,15 @@ type AgentRouterConfig struct {
 	// ShutdownGrace bounds how long Close lets steps in flight finish
 	// before cancelling them (they are then delivered again elsewhere).
 	ShutdownGrace time.Duration
+	// AckWait is the step consumers' ack wait (default 15 s), renewed by
+	// the heartbeat every third of it.
+	AckWait time.Duration
 }
 
-// stepAckWait is the ack wait of the step consumers. Handlers renew it while
-// they work (see heartbeat), so it is not a limit on a step's duration.
-const stepAckWait = 15 * time.Second
+// defaultStepAckWait is the ack wait of the step consumers. Handlers renew
+// it while they work (see heartbeat), so it is not a limit on a step's
+// duration; it bounds how long a dead process's deliveries stay stuck.
+const defaultStepAckWait = 15 * time.Second
 
 // AgentRouter runs one watermill handler per capability, each with its own
 // durable JetStream consumer and its own breaker.
@@ -74,6 +78,9 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 20 * time.Second
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = defaultStepAckWait
 	}
 	if cfg.DeadLetters == nil {
 		return nil, fmt.Errorf("agent router: no dead-letter store")
@@ -120,7 +127,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		// cancels the handler, must cover the whole retry budget instead.
 		budget := time.Duration(h.MaxAttempts)*h.Timeout + cfg.InitialBackoff*time.Duration(1<<h.MaxAttempts) + 10*time.Second
 		durable := durableName(h.Capability)
-		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, stepAckWait); err != nil {
+		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, cfg.AckWait); err != nil {
 			return nil, err
 		}
 		sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
@@ -147,7 +154,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		handler := wm.AddHandler("step:"+h.Capability, StepSubject(h.Capability), sub, "dawsos.result", pub, r.capability(h))
 		// Listed outermost first; AddMiddleware applies them in that order.
 		handler.AddMiddleware(
-			heartbeat(inflight, stepAckWait/3),
+			heartbeat(inflight, cfg.AckWait/3),
 			correlation,
 			r.deadLetter(h.Capability),
 			breakerMiddleware(br),

@@ -87,6 +87,7 @@ type harnessOpts struct {
 	timeout  time.Duration
 	backoff  time.Duration
 	grace    time.Duration
+	ackWait  time.Duration
 }
 
 func newHarnessWith(t *testing.T, o harnessOpts, fn func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error)) *harness {
@@ -98,6 +99,7 @@ func newHarnessWith(t *testing.T, o harnessOpts, fn func(ctx context.Context, re
 		Breaker:        bus.BreakerConfig{Failures: failures, OpenFor: time.Hour},
 		InitialBackoff: o.backoff,
 		ShutdownGrace:  o.grace,
+		AckWait:        o.ackWait,
 		DeadLetters:    orchestrator.DeadLetterStore{DB: h.db},
 		Logger:         slog.New(slog.DiscardHandler),
 	}, []bus.Handler{{
@@ -352,5 +354,31 @@ func TestRouterShutdownDoesNotDeadLetterStepsInFlight(t *testing.T) {
 	// is still usable after the router closed its subscribers.
 	if err := h.b.Healthy(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRouterStepLongerThanTheAckWaitRunsOnce: the heartbeat renews the
+// delivery, so a step that outlasts the consumer's ack wait is neither
+// redelivered nor cut short.
+func TestRouterStepLongerThanTheAckWaitRunsOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, harnessOpts{failures: 5, timeout: 10 * time.Second, backoff: 10 * time.Millisecond, ackWait: time.Second},
+		func(ctx context.Context, _ *bus.StepRequest) (json.RawMessage, error) {
+			select {
+			case <-time.After(2500 * time.Millisecond):
+				return json.RawMessage(`{"done":true}`), nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		})
+	h.send(t)
+	r := h.next(t)
+	if !r.OK || r.Tries != 1 {
+		t.Fatalf("result %+v; want success on the first try", r)
+	}
+	// Longer than another ack wait: a redelivery would show up here.
+	time.Sleep(1500 * time.Millisecond)
+	if got := h.calls.Load(); got != 1 {
+		t.Fatalf("capability called %d times; want once", got)
 	}
 }
