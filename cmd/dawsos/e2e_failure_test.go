@@ -94,7 +94,9 @@ func TestE2EKill9DuringBurst(t *testing.T) {
 // cleared ends every run succeeded.
 func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
 	t.Parallel()
-	s := newServer(t, "DAWSOS_BREAKERS_OPEN_FOR=2s", "DAWSOS_STEPS_MAX_ATTEMPTS=2")
+	// open_for must outlast runs 6 and 7 even on a loaded machine, or one
+	// of them becomes the probe.
+	s := newServer(t, "DAWSOS_BREAKERS_OPEN_FOR=6s", "DAWSOS_STEPS_MAX_ATTEMPTS=2")
 	s.setFault("fail")
 	s.start()
 
@@ -121,7 +123,7 @@ func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
 
 	// After open_for, exactly one probe: it fails (fault still on) and
 	// reopens the breaker.
-	time.Sleep(2200 * time.Millisecond)
+	time.Sleep(6200 * time.Millisecond)
 	probe := s.submit("e2e_flaky", map[string]any{"key": "probe"})
 	s.waitRun(probe, 30*time.Second)
 	runs = append(runs, probe)
@@ -135,7 +137,7 @@ func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
 
 	// Clear the fault; the next probe closes the breaker.
 	s.setFault("")
-	time.Sleep(2200 * time.Millisecond)
+	time.Sleep(6200 * time.Millisecond)
 	ok := s.submit("e2e_flaky", map[string]any{"key": "ok"})
 	if body := s.waitRun(ok, 30*time.Second); body["status"] != "succeeded" {
 		t.Fatalf("run after the fault was cleared: %v", body["status"])
