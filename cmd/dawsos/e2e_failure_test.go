@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -17,7 +18,12 @@ import (
 // and no step's result is applied twice.
 func TestE2EKill9DuringBurst(t *testing.T) {
 	t.Parallel()
-	s := newServer(t)
+	natsPort := freePort(t)
+	// A short step timeout keeps the step deadline (attempts x timeout,
+	// back-offs, 30 s) within the test's wait, so the recovery loop's
+	// redispatch of overdue steps, the last line of defence, is in play.
+	s := newServer(t, fmt.Sprintf("DAWSOS_NATS_LISTEN=127.0.0.1:%d", natsPort), "DAWSOS_STEPS_TIMEOUT=3s")
+	s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 	s.setFault("sleep:30ms") // keep steps in flight when the kill lands
 	s.start()
 
@@ -60,7 +66,7 @@ func TestE2EKill9DuringBurst(t *testing.T) {
 	s.setFault("")
 	s.start()
 	for _, id := range accepted {
-		body := s.waitRun(id, 60*time.Second)
+		body := s.waitRun(id, 90*time.Second)
 		if body["status"] != "succeeded" {
 			t.Fatalf("run %s ended %v; want succeeded: %v", id, body["status"], body)
 		}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
@@ -80,6 +82,36 @@ type server struct {
 	logBuf  *syncBuffer
 	// cmdArgs are the binary's arguments; "serve" when empty.
 	cmdArgs []string
+	// natsURL, when the server listens for NATS clients, lets a failing
+	// test report the consumers' state.
+	natsURL string
+}
+
+// consumerReport describes the JetStream consumers, for failure messages.
+func (s *server) consumerReport() string {
+	if s.natsURL == "" {
+		return ""
+	}
+	nc, err := nats.Connect(s.natsURL)
+	if err != nil {
+		return "consumers: " + err.Error()
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		return "consumers: " + err.Error()
+	}
+	var b strings.Builder
+	for _, stream := range []string{"STEPS", "RESULTS"} {
+		if si, err := js.StreamInfo(stream); err == nil {
+			fmt.Fprintf(&b, "stream %s: msgs %d\n", stream, si.State.Msgs)
+		}
+		for ci := range js.ConsumersInfo(stream) {
+			fmt.Fprintf(&b, "  %s: pending %d, ack pending %d, redelivered %d, waiting %d, push bound %v, delivered %d/%d, ack floor %d\n",
+				ci.Name, ci.NumPending, ci.NumAckPending, ci.NumRedelivered, ci.NumWaiting, ci.PushBound, ci.Delivered.Consumer, ci.Delivered.Stream, ci.AckFloor.Stream)
+		}
+	}
+	return b.String()
 }
 
 type syncBuffer struct {
@@ -258,7 +290,13 @@ func (s *server) waitRun(id string, within time.Duration) map[string]any {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	s.t.Fatalf("run %s did not end within %s", id, within)
+	_, body := s.do("GET", "/v1/runs/"+id, nil)
+	steps, _ := json.MarshalIndent(body["steps"], "", " ")
+	log := s.logBuf.String()
+	if len(log) > 4000 {
+		log = log[len(log)-4000:]
+	}
+	s.t.Fatalf("run %s did not end within %s; steps:\n%s\n%s\nserver log (end):\n%s", id, within, steps, s.consumerReport(), log)
 	return nil
 }
 
