@@ -112,12 +112,6 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		b.Close()
 		return nil, err
 	}
-	if b.srv != nil {
-		if err := b.resetQueueConsumers(ctx); err != nil {
-			b.Close()
-			return nil, err
-		}
-	}
 	return b, nil
 }
 

@@ -63,42 +63,6 @@ func (b *Bus) ensureStreams(ctx context.Context) error {
 	return nil
 }
 
-// resetQueueConsumers deletes the consumers of the two work queues. It runs
-// only for the embedded server, right after it started: no client of its
-// previous life can still hold a delivery, yet after a crash the consumers'
-// recovered state may still count deliveries as awaiting acknowledgement
-// (the state is written to disk lazily), which can hold a consumer at
-// MaxAckPending with nothing ever to redeliver. The queues keep their
-// messages; the consumers the routers create next deliver every one of them
-// again, and the orchestrator ignores results of attempts it has moved past.
-func (b *Bus) resetQueueConsumers(ctx context.Context) error {
-	for _, stream := range []string{StreamSteps, StreamResults} {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		st, err := b.JS.Stream(cctx, stream)
-		if err != nil {
-			cancel()
-			return fmt.Errorf("open stream %s: %w", stream, err)
-		}
-		var names []string
-		lister := st.ConsumerNames(cctx)
-		for n := range lister.Name() {
-			names = append(names, n)
-		}
-		if err := lister.Err(); err != nil {
-			cancel()
-			return fmt.Errorf("list consumers of %s: %w", stream, err)
-		}
-		for _, n := range names {
-			if err := st.DeleteConsumer(cctx, n); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-				cancel()
-				return fmt.Errorf("reset consumer %s of %s: %w", n, stream, err)
-			}
-		}
-		cancel()
-	}
-	return nil
-}
-
 func existingStorage(ctx context.Context, js jetstream.JetStream, name string) jetstream.StorageType {
 	st, err := js.Stream(ctx, name)
 	if err != nil {
@@ -136,6 +100,20 @@ func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject strin
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	if b.srv != nil {
+		// The embedded server started with this process, so no client of
+		// its previous life can still hold a delivery of this consumer;
+		// yet after a crash its recovered state (written to disk lazily)
+		// may still count such deliveries as awaiting acknowledgement and
+		// hold it at MaxAckPending with nothing ever to redeliver. It is
+		// recreated: the work queue keeps its messages and delivers every
+		// one again, and results of attempts the orchestrator has moved
+		// past are ignored. Consumers of capabilities only workers host
+		// are left to them.
+		if err := b.JS.DeleteConsumer(cctx, stream, durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("reset consumer %s on %s: %w", durable, stream, err)
+		}
+	}
 	_, err := b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerExists) {
 		return fmt.Errorf("create consumer %s on %s: %w", durable, stream, err)
