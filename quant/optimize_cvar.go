@@ -29,20 +29,9 @@ import (
 // Iterations counts the master LP solves.
 func MinCVaR(scenarios [][]float64, alpha float64, c Constraints) (OptimizationResult, error) {
 	T := len(scenarios)
-	if T < 2 {
-		return OptimizationResult{}, fmt.Errorf("min cvar: %d scenarios: %w", T, ErrEmpty)
-	}
-	n := len(scenarios[0])
-	for t, row := range scenarios {
-		if len(row) != n {
-			return OptimizationResult{}, fmt.Errorf("min cvar: scenario %d has %d returns, want %d: %w", t, len(row), n, ErrLength)
-		}
-		if !finite(row...) {
-			return OptimizationResult{}, fmt.Errorf("min cvar: scenario %d has a non-finite return: %w", t, ErrInvalid)
-		}
-	}
-	if !(alpha > 0 && alpha < 1) {
-		return OptimizationResult{}, fmt.Errorf("min cvar: confidence %g outside (0, 1): %w", alpha, ErrInvalid)
+	n, err := minCVaRCheck(scenarios, alpha)
+	if err != nil {
+		return OptimizationResult{}, err
 	}
 	s, err := optResolve(n, c)
 	if err != nil {
@@ -109,4 +98,26 @@ func optCVaR(returns []float64, alpha float64) (VaR, CVaR float64, probs []float
 		CVaR += p * loss[t]
 	}
 	return VaR, CVaR, probs
+}
+
+// minCVaRCheck validates MinCVaR's scenarios and confidence and returns the
+// number of assets.
+func minCVaRCheck(scenarios [][]float64, alpha float64) (int, error) {
+	T := len(scenarios)
+	if T < 2 {
+		return 0, fmt.Errorf("min cvar: %d scenarios: %w", T, ErrEmpty)
+	}
+	n := len(scenarios[0])
+	for t, row := range scenarios {
+		if len(row) != n {
+			return 0, fmt.Errorf("min cvar: scenario %d has %d returns, want %d: %w", t, len(row), n, ErrLength)
+		}
+		if !finite(row...) {
+			return 0, fmt.Errorf("min cvar: scenario %d has a non-finite return: %w", t, ErrInvalid)
+		}
+	}
+	if !(alpha > 0 && alpha < 1) {
+		return 0, fmt.Errorf("min cvar: confidence %g outside (0, 1): %w", alpha, ErrInvalid)
+	}
+	return n, nil
 }

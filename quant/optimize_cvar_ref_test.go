@@ -12,24 +12,13 @@ import (
 // minCVaRFullLP is the original MinCVaR, kept as the reference that the
 // cutting-plane solver is tested against: the full Rockafellar–Uryasev LP
 // (one row per scenario) solved by gonum's dense lp.Simplex. It is exact but
-// slow (about 47 s for 50 assets and 500 scenarios), so it is used only in
+// slow (about 25 s for 50 assets and 500 scenarios), so it is used only in
 // tests on small problems.
 func minCVaRFullLP(scenarios [][]float64, alpha float64, c Constraints) (OptimizationResult, error) {
 	T := len(scenarios)
-	if T < 2 {
-		return OptimizationResult{}, fmt.Errorf("min cvar: %d scenarios: %w", T, ErrEmpty)
-	}
-	n := len(scenarios[0])
-	for t, row := range scenarios {
-		if len(row) != n {
-			return OptimizationResult{}, fmt.Errorf("min cvar: scenario %d has %d returns, want %d: %w", t, len(row), n, ErrLength)
-		}
-		if !finite(row...) {
-			return OptimizationResult{}, fmt.Errorf("min cvar: scenario %d has a non-finite return: %w", t, ErrInvalid)
-		}
-	}
-	if !(alpha > 0 && alpha < 1) {
-		return OptimizationResult{}, fmt.Errorf("min cvar: confidence %g outside (0, 1): %w", alpha, ErrInvalid)
+	n, err := minCVaRCheck(scenarios, alpha)
+	if err != nil {
+		return OptimizationResult{}, err
 	}
 	s, err := optResolve(n, c)
 	if err != nil {
