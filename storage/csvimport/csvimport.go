@@ -2,6 +2,7 @@ package csvimport
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/shopspring/decimal"
 	"golang.org/x/text/currency"
+
+	"github.com/dawsos/dawsos/storage"
 )
 
 // Source is the transactions.source of imported rows; with the source_ref
@@ -350,4 +353,28 @@ func (r *rowErrs) forbidden(rec record, why string, cols ...string) {
 			r.add(c, CodeNotAllowed, "must be empty %s", why)
 		}
 	}
+}
+
+// securitiesBySymbol looks up the distinct non-empty symbols in one query.
+func securitiesBySymbol(ctx context.Context, q storage.Querier, symbols []string) (map[string]storage.Security, error) {
+	seen := map[string]bool{}
+	var distinct []string
+	for _, s := range symbols {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			distinct = append(distinct, s)
+		}
+	}
+	secs := map[string]storage.Security{}
+	if len(distinct) == 0 {
+		return secs, nil
+	}
+	list, err := storage.ListSecurities(ctx, q, storage.SecurityFilter{Symbols: distinct})
+	if err != nil {
+		return nil, fmt.Errorf("look up %d symbols: %w", len(distinct), err)
+	}
+	for _, s := range list {
+		secs[s.Symbol] = s
+	}
+	return secs, nil
 }

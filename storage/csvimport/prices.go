@@ -322,19 +322,13 @@ func parsePriceRecord(rec record, today time.Time) (priceRow, []RowError) {
 func resolvePriceRows(ctx context.Context, q storage.Querier, rows []priceRow) ([]RowError, error) {
 	var symbols []string
 	for _, r := range rows {
-		if !r.fx && r.symbol != "" && !slices.Contains(symbols, r.symbol) {
+		if !r.fx {
 			symbols = append(symbols, r.symbol)
 		}
 	}
-	secs := map[string]storage.Security{}
-	if len(symbols) > 0 {
-		list, err := storage.ListSecurities(ctx, q, storage.SecurityFilter{Symbols: symbols})
-		if err != nil {
-			return nil, fmt.Errorf("look up %d symbols: %w", len(symbols), err)
-		}
-		for _, s := range list {
-			secs[s.Symbol] = s
-		}
+	secs, err := securitiesBySymbol(ctx, q, symbols)
+	if err != nil {
+		return nil, err
 	}
 	var errs []RowError
 	for i := range rows {

@@ -311,21 +311,13 @@ func parseTxRecord(rec record, today time.Time) (txRow, []RowError) {
 // and sets Source and SourceRef. Problems are returned; only database
 // failures are errors.
 func resolveTxRows(ctx context.Context, q storage.Querier, p storage.Portfolio, rows []txRow) ([]RowError, error) {
-	var symbols []string
+	symbols := make([]string, 0, len(rows))
 	for _, r := range rows {
-		if r.symbol != "" && !slices.Contains(symbols, r.symbol) {
-			symbols = append(symbols, r.symbol)
-		}
+		symbols = append(symbols, r.symbol)
 	}
-	secs := map[string]storage.Security{}
-	if len(symbols) > 0 {
-		list, err := storage.ListSecurities(ctx, q, storage.SecurityFilter{Symbols: symbols})
-		if err != nil {
-			return nil, fmt.Errorf("look up %d symbols: %w", len(symbols), err)
-		}
-		for _, s := range list {
-			secs[s.Symbol] = s
-		}
+	secs, err := securitiesBySymbol(ctx, q, symbols)
+	if err != nil {
+		return nil, err
 	}
 	var errs []RowError
 	occurrence := map[string]int{}
