@@ -128,11 +128,11 @@ func newHarnessWith(t *testing.T, o harnessOpts, fn func(ctx context.Context, re
 func (h *harness) insertRun(t *testing.T, runID string) {
 	t.Helper()
 	err := h.db.Tx(context.Background(), func(tx pgx.Tx) error {
-		if err := storage.InsertRun(context.Background(), tx, storage.RunRow{ID: runID, Pattern: "p", PatternHash: "h", Status: "running",
-			Inputs: json.RawMessage(`{}`), Context: json.RawMessage(`{}`), CorrelationID: "c"}); err != nil {
-			return err
-		}
-		return storage.InsertSteps(context.Background(), tx, []storage.StepRow{{RunID: runID, StepID: "s", Capability: "test.cap", Status: "queued", Attempt: 1}})
+		_, err := storage.WriteRunChanges(context.Background(), tx, storage.RunChanges{RunID: runID,
+			NewRun: &storage.RunRow{ID: runID, Pattern: "p", PatternHash: "h",
+				Inputs: json.RawMessage(`{}`), Context: json.RawMessage(`{}`), CorrelationID: "c"},
+			NewSteps: []storage.StepRow{{RunID: runID, StepID: "s", Capability: "test.cap", Status: "queued", Attempt: 1}}})
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -217,7 +217,8 @@ func TestResumeRedispatchesQueuedSteps(t *testing.T) {
 		if _, err := tx.Exec(context.Background(), `UPDATE run_steps SET status = 'queued', attempt = 5, output = NULL, dispatched_at = now() - interval '1 minute' WHERE run_id = $1`, id); err != nil {
 			return err
 		}
-		return storage.SetRunStatus(context.Background(), tx, id, storage.RunRunning)
+		_, err := tx.Exec(context.Background(), `UPDATE runs SET status = 'running', finished_at = NULL WHERE id = $1`, id)
+		return err
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -199,18 +199,8 @@ func InsertReplay(ctx context.Context, q Querier, r ReplayRow) (ReplayRow, error
 	return out, nil
 }
 
-// SetReplayOutcome records how the step replayed as attempt ended.
-func SetReplayOutcome(ctx context.Context, q Querier, runID, stepID string, attempt int, outcome string) error {
-	_, err := q.Exec(ctx, `UPDATE replays SET outcome = $4, finished_at = now()
-		WHERE attempt = $3 AND outcome = 'dispatched' AND dead_letter_id IN
-		(SELECT id FROM dead_letters WHERE run_id = $1 AND step_id = $2)`, runID, stepID, attempt, outcome)
-	if err != nil {
-		return fmt.Errorf("record replay outcome: %w", err)
-	}
-	return nil
-}
-
-// QueueReplayOutcome adds SetReplayOutcome's statement to a batch.
+// QueueReplayOutcome records, in a batch, how the step replayed as attempt
+// ended.
 func QueueReplayOutcome(b *pgx.Batch, runID, stepID string, attempt int, outcome string) {
 	b.Queue(`UPDATE replays SET outcome = $4, finished_at = now()
 		WHERE attempt = $3 AND outcome = 'dispatched' AND dead_letter_id IN

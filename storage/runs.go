@@ -65,17 +65,6 @@ func scanRun(row pgx.Row) (RunRow, error) {
 	return r, err
 }
 
-// InsertRun writes a new run.
-func InsertRun(ctx context.Context, q Querier, r RunRow) error {
-	_, err := q.Exec(ctx, `INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		r.ID, r.Pattern, r.PatternHash, r.Status, r.Inputs, r.Context, r.CorrelationID, r.IdempotencyKey, r.UserID)
-	if err != nil {
-		return fmt.Errorf("insert run %s: %w", r.ID, err)
-	}
-	return nil
-}
-
 // RunIDByIdempotencyKey finds the run submitted earlier with the same key.
 func RunIDByIdempotencyKey(ctx context.Context, q Querier, key string) (string, bool, error) {
 	var id [16]byte
@@ -155,16 +144,6 @@ func RunningRunIDs(ctx context.Context, q Querier) ([]string, error) {
 	return out, rows.Err()
 }
 
-// SetRunStatus moves a run to a status; a terminal one sets finished_at.
-func SetRunStatus(ctx context.Context, q Querier, id, status string) error {
-	_, err := q.Exec(ctx, `UPDATE runs SET status = $2, updated_at = now(),
-		finished_at = CASE WHEN $2 = 'running' THEN NULL ELSE now() END WHERE id = $1`, id, status)
-	if err != nil {
-		return fmt.Errorf("set run %s %s: %w", id, status, err)
-	}
-	return nil
-}
-
 // CountRunsByStatus feeds the runs metric.
 func CountRunsByStatus(ctx context.Context, q Querier) (map[string]int64, error) {
 	rows, err := q.Query(ctx, `SELECT status, count(*) FROM runs GROUP BY status`)
@@ -216,23 +195,6 @@ func scanStep(row pgx.Row) (StepRow, error) {
 	return s, err
 }
 
-// InsertSteps writes the steps of a new run in one round trip.
-func InsertSteps(ctx context.Context, q Querier, steps []StepRow) error {
-	b := &pgx.Batch{}
-	for _, s := range steps {
-		if s.Deps == nil {
-			s.Deps = []string{}
-		}
-		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, dispatched_at, deadline, finished_at, error)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-			s.RunID, s.StepID, s.Seq, s.Capability, s.Status, s.Deps, s.Attempt, s.Args, s.DispatchedAt, s.Deadline, s.FinishedAt, s.Error)
-	}
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("insert steps: %w", err)
-	}
-	return nil
-}
-
 // RunSteps returns a run's steps in pattern order.
 func RunSteps(ctx context.Context, q Querier, runID string) ([]StepRow, error) {
 	rows, err := q.Query(ctx, `SELECT `+stepCols+` FROM run_steps WHERE run_id = $1 ORDER BY seq`, runID)
@@ -249,25 +211,6 @@ func RunSteps(ctx context.Context, q Querier, runID string) ([]StepRow, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
-}
-
-// UpdateSteps writes the mutable fields of changed steps in one round trip.
-func UpdateSteps(ctx context.Context, q Querier, steps []StepRow) error {
-	if len(steps) == 0 {
-		return nil
-	}
-	b := &pgx.Batch{}
-	for _, s := range steps {
-		b.Queue(`UPDATE run_steps SET status = $3, attempt = $4, tries = $5, args = $6, output = $7, error = $8,
-			agent = $9, dispatched_at = $10, deadline = $11, started_at = $12, finished_at = $13, duration_ms = $14
-			WHERE run_id = $1 AND step_id = $2`,
-			s.RunID, s.StepID, s.Status, s.Attempt, s.Tries, s.Args, s.Output, s.Error,
-			s.Agent, s.DispatchedAt, s.Deadline, s.StartedAt, s.FinishedAt, s.DurationMS)
-	}
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("update steps: %w", err)
-	}
-	return nil
 }
 
 // DueStep names a queued step whose deadline has passed.
@@ -304,40 +247,6 @@ type EventRow struct {
 	StepID    string
 	Data      json.RawMessage
 	CreatedAt time.Time
-}
-
-// AppendEvents numbers events after the run's last one and writes them, in
-// the caller's transaction (which must hold the run's row lock).
-func AppendEvents(ctx context.Context, q Querier, runID string, evs []EventRow) ([]EventRow, error) {
-	if len(evs) == 0 {
-		return nil, nil
-	}
-	var last int64
-	if err := q.QueryRow(ctx, `UPDATE runs SET event_seq = event_seq + $2, updated_at = now() WHERE id = $1 RETURNING event_seq`,
-		runID, len(evs)).Scan(&last); err != nil {
-		return nil, fmt.Errorf("number events of run %s: %w", runID, err)
-	}
-	first := last - int64(len(evs)) + 1
-	b := &pgx.Batch{}
-	now := time.Now().UTC()
-	for i := range evs {
-		evs[i].RunID = runID
-		evs[i].Seq = first + int64(i)
-		evs[i].CreatedAt = now
-		if evs[i].Data == nil {
-			evs[i].Data = json.RawMessage(`{}`)
-		}
-		var step *string
-		if evs[i].StepID != "" {
-			step = &evs[i].StepID
-		}
-		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-			runID, evs[i].Seq, evs[i].Type, step, evs[i].Data, now)
-	}
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return nil, fmt.Errorf("write events of run %s: %w", runID, err)
-	}
-	return evs, nil
 }
 
 // EventsAfter returns a run's events with seq > after, in order.
@@ -382,7 +291,7 @@ type RunChanges struct {
 // WriteRunChanges writes c and returns the events with their numbers.
 func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, error) {
 	b := &pgx.Batch{}
-	evs := QueueRunChanges(b, c)
+	evs := QueueManyRunChanges(b, []RunChanges{c})[0]
 	if b.Len() == 0 {
 		return nil, nil
 	}
@@ -390,12 +299,6 @@ func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, 
 		return nil, fmt.Errorf("write changes of run %s: %w", c.RunID, err)
 	}
 	return evs, nil
-}
-
-// QueueRunChanges adds the statements that write c to b and returns the
-// events with their numbers.
-func QueueRunChanges(b *pgx.Batch, c RunChanges) []EventRow {
-	return QueueManyRunChanges(b, []RunChanges{c})[0]
 }
 
 // QueueManyRunChanges adds the statements that write the changes of
