@@ -75,16 +75,10 @@ func existingStorage(ctx context.Context, js jetstream.JetStream, name string) j
 	return info.Config.Storage
 }
 
-// StepConsumerConfig is the durable consumer of one capability's subject.
-// Every process that hosts the capability shares it, so work is spread over
-// them; MaxAckPending matches the handlers so the backlog stays on the
-// server instead of timing out in a client buffer.
-type StepConsumerConfig struct {
-	Capability  string
-	Concurrency int
-	AckWait     time.Duration
-}
-
+// ensureConsumer creates the durable push consumer of one subject. Every
+// process that hosts the capability shares it, so work is spread over them;
+// MaxAckPending matches the handlers so the backlog stays on the server
+// instead of timing out in a client buffer.
 func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject string, concurrency int, ackWait time.Duration) error {
 	cc := jetstream.ConsumerConfig{
 		Durable:        durable,
