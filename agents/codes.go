@@ -3,55 +3,88 @@ package agents
 import "net/http"
 
 // Error codes are wire names: they appear in step results, dead letters and
-// problem+json bodies, so they never change once published.
+// problem+json bodies, so they never change once published. Every code
+// DawsOS produces is declared here and only here; a test walks the table
+// and checks that each code is produced somewhere and that no other file
+// spells a code out as a string.
 const (
-	CodeInvalidInput          = "invalid_input"
-	CodeNotFound              = "not_found"
-	CodeProviderNotConfigured = "provider_not_configured"
-	CodeInsufficientData      = "insufficient_data"
-	CodeMissingPrice          = "missing_price"
-	CodeMissingFX             = "missing_fx"
-	CodePricingPackWarming    = "pricing_pack_warming"
-	CodeConflict              = "conflict"
-	CodeTimeout               = "timeout"
-	CodePanic                 = "panic"
-	CodeUnavailable           = "unavailable"
-	CodeCircuitOpen           = "circuit_open"
-	CodeInternal              = "internal"
-	CodeCanceled              = "canceled"
-	CodeUndecodable           = "undecodable"
-	CodeResolve               = "unresolved_reference"
+	CodeInvalidInput       = "invalid_input"
+	CodeNotFound           = "not_found"
+	CodeInsufficientData   = "insufficient_data"
+	CodeMissingPrice       = "missing_price"
+	CodeMissingFX          = "missing_fx"
+	CodePricingPackWarming = "pricing_pack_warming"
+	CodeConflict           = "conflict"
+	CodeTimeout            = "timeout"
+	CodePanic              = "panic"
+	CodeUnavailable        = "unavailable"
+	CodeCircuitOpen        = "circuit_open"
+	CodeInternal           = "internal"
+	CodeCanceled           = "canceled"
+	CodeUndecodable        = "undecodable"
+	CodeResolve            = "unresolved_reference"
+
+	// Codes of the HTTP edge: the request itself is malformed.
+	CodeMalformedJSON    = "malformed_json"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeBadRequest       = "bad_request"
+	CodeUnsupportedMedia = "unsupported_media_type"
 )
 
-// CodeInfo describes one error code: whether it is worth retrying and the
-// HTTP status it maps to at the edge.
+// CodeInfo is what a code means to each part of the engine.
 type CodeInfo struct {
-	Retryable   bool
-	Status      int
-	Description string
+	// Status is the HTTP status the ingress answers with.
+	Status int
+	// Retryable says whether the bus tries the step again.
+	Retryable bool
+	// Counted says whether a step that ends with this code counts towards
+	// its capability's breaker: a failure that says something about the
+	// capability's health, never a verdict on its input.
+	Counted bool
+	// Title is the problem document's title.
+	Title string
 }
 
-// Codes is the one table of error codes. The HTTP edge maps a code to its
-// status here and nowhere else.
+// Codes is the one table of error codes: the bus takes retry and breaker
+// counting from it, the ingress the status and title. Nothing else maps a
+// code to a status.
 var Codes = map[string]CodeInfo{
-	CodeInvalidInput:          {false, http.StatusUnprocessableEntity, "an input or argument is invalid"},
-	CodeNotFound:              {false, http.StatusNotFound, "a referenced entity does not exist"},
-	CodeProviderNotConfigured: {false, http.StatusServiceUnavailable, "an external provider has no key or URL configured"},
-	CodeInsufficientData:      {false, http.StatusUnprocessableEntity, "there is not enough data for the computation"},
-	CodeMissingPrice:          {false, http.StatusUnprocessableEntity, "a held security has no price in the pricing pack"},
-	CodeMissingFX:             {false, http.StatusUnprocessableEntity, "a currency pair has no rate in the pricing pack"},
-	CodePricingPackWarming:    {false, http.StatusServiceUnavailable, "no fresh pricing pack covers the as-of date"},
-	CodeConflict:              {false, http.StatusConflict, "the request conflicts with the current state"},
-	CodeTimeout:               {true, http.StatusGatewayTimeout, "the attempt ran past its deadline"},
-	CodePanic:                 {true, http.StatusInternalServerError, "the capability panicked"},
-	CodeUnavailable:           {true, http.StatusServiceUnavailable, "a dependency is temporarily unavailable"},
-	CodeCircuitOpen:           {false, http.StatusServiceUnavailable, "the capability's circuit breaker is open"},
-	CodeInternal:              {true, http.StatusInternalServerError, "an unexpected error"},
-	CodeCanceled:              {false, 499, "the run was canceled"},
-	CodeUndecodable:           {false, http.StatusBadRequest, "a message could not be decoded"},
-	CodeResolve:               {false, http.StatusUnprocessableEntity, "a step argument references a value that does not exist"},
+	CodeInvalidInput:       {http.StatusUnprocessableEntity, false, false, "An input or argument is invalid"},
+	CodeNotFound:           {http.StatusNotFound, false, false, "A referenced entity does not exist"},
+	CodeInsufficientData:   {http.StatusUnprocessableEntity, false, false, "There is not enough data for the computation"},
+	CodeMissingPrice:       {http.StatusUnprocessableEntity, false, false, "A held security has no price in the pricing pack"},
+	CodeMissingFX:          {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
+	CodePricingPackWarming: {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},
+	CodeConflict:           {http.StatusConflict, false, false, "The request conflicts with the current state"},
+	CodeTimeout:            {http.StatusGatewayTimeout, true, true, "The attempt ran past its deadline"},
+	CodePanic:              {http.StatusInternalServerError, true, true, "The capability panicked"},
+	CodeUnavailable:        {http.StatusServiceUnavailable, true, true, "A dependency is temporarily unavailable"},
+	CodeCircuitOpen:        {http.StatusServiceUnavailable, false, false, "The capability's circuit breaker is open"},
+	CodeInternal:           {http.StatusInternalServerError, true, true, "An unexpected error"},
+	CodeCanceled:           {499, false, false, "The work was canceled"},
+	CodeUndecodable:        {http.StatusBadRequest, false, false, "A message could not be decoded"},
+	CodeResolve:            {http.StatusUnprocessableEntity, false, false, "A step argument references a value that does not exist"},
+	CodeMalformedJSON:      {http.StatusBadRequest, false, false, "The request body is not valid JSON"},
+	CodeBodyTooLarge:       {http.StatusRequestEntityTooLarge, false, false, "The request body is too large"},
+	CodeMethodNotAllowed:   {http.StatusMethodNotAllowed, false, false, "The method is not allowed on this resource"},
+	CodeBadRequest:         {http.StatusBadRequest, false, false, "The request is malformed"},
+	CodeUnsupportedMedia:   {http.StatusUnsupportedMediaType, false, false, "The request body has an unsupported media type"},
 }
 
-// Retryable reports whether errors with this code are retried; unknown codes
-// are not.
-func Retryable(code string) bool { return Codes[code].Retryable }
+// Info returns a code's row; an unknown code is treated as internal, so a
+// typo can never turn into a final or uncounted error.
+func Info(code string) CodeInfo {
+	if ci, ok := Codes[code]; ok {
+		return ci
+	}
+	return Codes[CodeInternal]
+}
+
+// Retryable reports whether errors with this code are retried.
+func Retryable(code string) bool { return Info(code).Retryable }
+
+// commonCodes are the codes any capability may return without declaring
+// them: its input is checked by the engine, and any failure of the machine
+// it runs on can end it.
+var commonCodes = []string{CodeInvalidInput, CodeInternal, CodeUnavailable, CodeTimeout, CodeCanceled, CodePanic}

@@ -1,139 +1,155 @@
 package agents
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"reflect"
+	"log/slog"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-	"github.com/invopop/jsonschema"
-	"github.com/shopspring/decimal"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/dawsos/dawsos/storage"
 )
 
 // NamePattern is the shape of every capability name. It keeps names safe as
 // NATS subject tokens: no wildcard, no empty token, no extra separator.
 var NamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
 
-// RunContext is what every invocation knows about the run it serves. It is
-// fixed when the run is accepted, so every step of a run computes on the same
-// pricing pack, as-of date and ledger state.
-type RunContext struct {
-	RunID            string `json:"run_id"`
-	StepID           string `json:"step_id"`
-	Attempt          int    `json:"attempt"`
-	PricingPackID    string `json:"pricing_pack_id,omitempty"`
-	AsOfDate         string `json:"asof_date,omitempty"`
-	LedgerCommitHash string `json:"ledger_commit_hash,omitempty"`
-	UserID           string `json:"user_id,omitempty"`
-	CorrelationID    string `json:"correlation_id,omitempty"`
+// agentNamePattern is the shape of an agent name (config and flags use it).
+var agentNamePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// Deps are what every agent is built with. The pool is the process's one
+// pool; no agent opens another.
+type Deps struct {
+	DB     *storage.DB
+	Logger *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// RiskFreeRate is the annual risk-free rate (a decimal) of Sharpe,
+	// Sortino and α.
+	RiskFreeRate float64
 }
 
-// AsOf parses AsOfDate; the zero time when it is empty.
-func (rc RunContext) AsOf() (time.Time, error) {
-	if rc.AsOfDate == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.DateOnly, rc.AsOfDate)
-	if err != nil {
-		return time.Time{}, FieldError("ctx.asof_date", "as-of date %q is not YYYY-MM-DD", rc.AsOfDate)
-	}
-	return t, nil
+// Agent is one agent: its name, given once, and its capabilities.
+type Agent struct {
+	Name         string
+	Capabilities []Def
 }
 
-// Invoker runs a capability on raw JSON arguments and returns raw JSON output.
-type Invoker func(ctx context.Context, rc RunContext, args json.RawMessage) (json.RawMessage, error)
+// Constructor builds an agent from the shared dependencies.
+type Constructor func(Deps) Agent
 
 // Spec describes one registered capability.
 type Spec struct {
-	// Name is the wire name, for example "portfolio.sector_allocation".
-	Name string `json:"name"`
-	// Agent names the agent that owns the capability.
-	Agent string `json:"agent"`
-	// Description says what the capability computes.
+	Name        string `json:"name"`
+	Agent       string `json:"agent"`
 	Description string `json:"description"`
+	// File is the capability's source file, agents/<agent>/<file>.go.
+	File   string `json:"file"`
+	Access Access `json:"access"`
 	// Reads and Writes name the tables the capability touches.
-	Reads  []string `json:"reads,omitempty"`
-	Writes []string `json:"writes,omitempty"`
-	// InputSchema and OutputSchema are JSON Schemas derived from the Go types.
+	Reads  []string `json:"reads"`
+	Writes []string `json:"writes"`
+	// Codes are the error codes it may return beyond the common ones.
+	Codes []string `json:"codes"`
+	// InputSchema and OutputSchema are JSON Schemas derived from the Go
+	// types.
 	InputSchema  json.RawMessage `json:"input_schema"`
 	OutputSchema json.RawMessage `json:"output_schema"`
-	// Args maps each argument name to its JSON Schema type ("" when any).
-	Args map[string]string `json:"-"`
-	// Required lists the arguments without which the capability cannot run.
-	Required []string `json:"-"`
-	// Invoke runs the capability.
-	Invoke Invoker `json:"-"`
+
+	input  *Schema
+	output *Schema
+	def    Def
+	reg    *Registry
 }
 
-// Meta is what a capability declares about itself at registration.
-type Meta struct {
-	Name        string
-	Agent       string
-	Description string
-	Reads       []string
-	Writes      []string
+// Input and Output return the parsed schemas.
+func (s *Spec) Input() *Schema  { return s.input }
+func (s *Spec) Output() *Schema { return s.output }
+
+// Options configure a registry.
+type Options struct {
+	// DB is the pool the registry opens snapshots and transactions on.
+	DB     *storage.DB
+	Logger *slog.Logger
+	// CheckContracts makes every call verify what its capability declared:
+	// the tables it touched against Reads and Writes, the code of its error
+	// against Codes. Tests turn it on; a violation fails the call.
+	CheckContracts bool
 }
 
 // Registry holds every capability of the process by name.
 type Registry struct {
-	mu    sync.RWMutex
-	specs map[string]*Spec
+	opts Options
+
+	mu     sync.RWMutex
+	specs  map[string]*Spec
+	agents []string
+
+	fkOnce sync.Once
+	fks    map[string][]string
+	fkErr  error
 }
 
 // NewRegistry returns an empty registry.
-func NewRegistry() *Registry { return &Registry{specs: map[string]*Spec{}} }
+func NewRegistry(o Options) *Registry {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Registry{opts: o, specs: map[string]*Spec{}}
+}
 
-// Validator is implemented by inputs that check themselves after decoding.
-type Validator interface{ Validate() error }
+// CheckContracts reports whether calls verify their declarations.
+func (r *Registry) CheckContracts() bool { return r.opts.CheckContracts }
 
-// Register adds a typed capability. It panics when the name is malformed or
-// already taken: both are programming errors that must stop start-up.
-func Register[I, O any](r *Registry, m Meta, fn func(ctx context.Context, rc RunContext, in I) (O, error)) {
-	if !NamePattern.MatchString(m.Name) {
-		panic(fmt.Sprintf("agents: capability name %q does not match %s", m.Name, NamePattern))
-	}
-	if m.Agent == "" {
-		panic(fmt.Sprintf("agents: capability %q has no agent", m.Name))
-	}
-	var in I
-	var out O
-	inSchema, args, required := schemaOf(reflect.TypeOf(in))
-	outSchema, _, _ := schemaOf(reflect.TypeOf(out))
-	spec := &Spec{
-		Name: m.Name, Agent: m.Agent, Description: m.Description,
-		Reads: m.Reads, Writes: m.Writes,
-		InputSchema: inSchema, OutputSchema: outSchema,
-		Args: args, Required: required,
-	}
-	spec.Invoke = func(ctx context.Context, rc RunContext, raw json.RawMessage) (json.RawMessage, error) {
-		in, err := decodeArgs[I](raw, required)
-		if err != nil {
-			return nil, err
-		}
-		o, err := fn(ctx, rc, in)
-		if err != nil {
-			return nil, err
-		}
-		b, err := json.Marshal(o)
-		if err != nil {
-			return nil, Wrap(CodeInternal, err, "encode output of %s", m.Name)
-		}
-		return b, nil
+// Add registers an agent's capabilities. It panics when a name is
+// malformed or taken, or a declared code is unknown: each is a programming
+// error that must stop start-up.
+func (r *Registry) Add(a Agent) {
+	if !agentNamePattern.MatchString(a.Name) {
+		panic(fmt.Sprintf("agents: agent name %q does not match %s", a.Name, agentNamePattern))
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, dup := r.specs[m.Name]; dup {
-		panic(fmt.Sprintf("agents: capability %q registered twice", m.Name))
+	if slices.Contains(r.agents, a.Name) {
+		panic(fmt.Sprintf("agents: agent %q added twice", a.Name))
 	}
-	r.specs[m.Name] = spec
+	for _, d := range a.Capabilities {
+		m := d.meta
+		if !NamePattern.MatchString(m.Name) {
+			panic(fmt.Sprintf("agents: capability name %q does not match %s", m.Name, NamePattern))
+		}
+		if _, dup := r.specs[m.Name]; dup {
+			panic(fmt.Sprintf("agents: capability %q registered twice", m.Name))
+		}
+		for _, c := range m.Codes {
+			if _, ok := Codes[c]; !ok {
+				panic(fmt.Sprintf("agents: capability %q declares unknown code %q", m.Name, c))
+			}
+		}
+		if d.access == Pure && len(m.Reads)+len(m.Writes) > 0 {
+			panic(fmt.Sprintf("agents: capability %q is pure but declares tables", m.Name))
+		}
+		r.specs[m.Name] = &Spec{
+			Name: m.Name, Agent: a.Name, Description: m.Description, File: d.file, Access: d.access,
+			Reads: sortedCopy(m.Reads), Writes: sortedCopy(m.Writes), Codes: sortedCopy(m.Codes),
+			InputSchema: schemaJSON(d.input), OutputSchema: schemaJSON(d.output),
+			input: d.input, output: d.output, def: d, reg: r,
+		}
+	}
+	r.agents = append(r.agents, a.Name)
+}
+
+func sortedCopy(s []string) []string {
+	out := append([]string{}, s...)
+	sort.Strings(out)
+	return out
 }
 
 // Get returns the spec of a capability.
@@ -156,104 +172,119 @@ func (r *Registry) All() []*Spec {
 	return out
 }
 
-// Agents returns the distinct agent names, sorted.
+// Agents returns the agent names, sorted.
 func (r *Registry) Agents() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range r.All() {
-		if !seen[s.Agent] {
-			seen[s.Agent] = true
-			out = append(out, s.Agent)
-		}
-	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := append([]string(nil), r.agents...)
+	sort.Strings(out)
 	return out
 }
 
-func decodeArgs[I any](raw json.RawMessage, required []string) (I, error) {
-	var in I
-	if len(bytes.TrimSpace(raw)) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		raw = json.RawMessage("{}")
+// Invoke runs the capability on arguments that were validated against its
+// input schema, inside the snapshot or transaction its access asks for.
+// Every error it returns is an *Error with a code (see Classify).
+func (s *Spec) Invoke(ctx context.Context, c Call, args json.RawMessage) (json.RawMessage, error) {
+	c.spec, c.reg = s, s.reg
+	if c.Log == nil {
+		c.Log = s.reg.opts.Logger.With("capability", s.Name, "run_id", c.Run.RunID, "step_id", c.StepID)
 	}
-	var present map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &present); err != nil {
-		return in, FieldError("args", "arguments are not a JSON object: %v", err)
+	var out json.RawMessage
+	var err error
+	switch s.def.access {
+	case Snapshot, Transaction:
+		err = s.reg.inTx(ctx, s, s.def.access, func(q storage.Querier) error {
+			c.DB = q
+			var ferr error
+			out, ferr = s.def.run(ctx, &c, args)
+			return ferr
+		})
+	default:
+		out, err = s.def.run(ctx, &c, args)
 	}
-	for _, name := range required {
-		v, ok := present[name]
-		if !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			return in, FieldError(name, "argument %s is required", name)
-		}
+	if err != nil {
+		return nil, s.checkCode(Classify(err))
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return in, FieldError(te.Field, "argument %s must be %s, got %s", te.Field, te.Type, te.Value)
-		}
-		if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-			name = strings.Trim(name, `"`)
-			return in, FieldError(name, "unknown argument %s", name)
-		}
-		return in, FieldError("args", "decode arguments: %v", err)
-	}
-	if v, ok := any(&in).(Validator); ok {
-		if err := v.Validate(); err != nil {
-			var ae *Error
-			if errors.As(err, &ae) {
-				return in, ae
-			}
-			return in, &Error{Code: CodeInvalidInput, Message: err.Error()}
-		}
-	} else if v, ok := any(in).(Validator); ok {
-		if err := v.Validate(); err != nil {
-			var ae *Error
-			if errors.As(err, &ae) {
-				return in, ae
-			}
-			return in, &Error{Code: CodeInvalidInput, Message: err.Error()}
-		}
-	}
-	return in, nil
+	return out, nil
 }
 
-var (
-	uuidType    = reflect.TypeOf(uuid.UUID{})
-	decimalType = reflect.TypeOf(decimal.Decimal{})
-	rawType     = reflect.TypeOf(json.RawMessage{})
-)
-
-// schemaOf derives the JSON Schema of a Go type, the JSON type of each
-// top-level property, and the required property names (those whose json tag
-// lacks omitempty).
-func schemaOf(t reflect.Type) (json.RawMessage, map[string]string, []string) {
-	rf := &jsonschema.Reflector{
-		DoNotReference: true,
-		ExpandedStruct: true,
-		Anonymous:      true,
-		Mapper: func(t reflect.Type) *jsonschema.Schema {
-			switch t {
-			case uuidType:
-				return &jsonschema.Schema{Type: "string", Format: "uuid"}
-			case decimalType:
-				return &jsonschema.Schema{Type: "string", Format: "decimal"}
-			case rawType:
-				return &jsonschema.Schema{}
+// inTx runs fn in a snapshot or a transaction on the registry's pool,
+// checking the tables it touched when contracts are checked.
+func (r *Registry) inTx(ctx context.Context, s *Spec, access Access, fn func(q storage.Querier) error) error {
+	if r.opts.DB == nil {
+		return Errorf(CodeInternal, "capability %s needs the database, and the registry has none", s.Name)
+	}
+	opts := writeTx
+	if access == Snapshot {
+		opts = snapshotTx
+	}
+	return r.opts.DB.TxWith(ctx, opts, func(tx pgx.Tx) error {
+		var before storage.TableCounters
+		if r.opts.CheckContracts {
+			var err error
+			if before, err = storage.ReadTableCounters(ctx, tx); err != nil {
+				return err
 			}
-			return nil
-		},
-	}
-	s := rf.ReflectFromType(t)
-	s.Version = ""
-	b, err := json.Marshal(s)
+		}
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if r.opts.CheckContracts {
+			return r.checkTables(ctx, tx, s, access, before)
+		}
+		return nil
+	})
+}
+
+// checkTables compares what the transaction touched with the capability's
+// declaration. A table written may be read, and so may the tables its
+// foreign keys point at (PostgreSQL reads them to check the keys).
+func (r *Registry) checkTables(ctx context.Context, tx pgx.Tx, s *Spec, access Access, before storage.TableCounters) error {
+	now, err := storage.ReadTableCounters(ctx, tx)
 	if err != nil {
-		panic(fmt.Sprintf("agents: schema of %s: %v", t, err))
+		return err
 	}
-	args := map[string]string{}
-	if s.Properties != nil {
-		for p := s.Properties.Oldest(); p != nil; p = p.Next() {
-			args[p.Key] = p.Value.Type
+	read, wrote := now.Touched(before)
+	sort.Strings(read)
+	sort.Strings(wrote)
+	r.fkOnce.Do(func() { r.fks, r.fkErr = storage.ForeignKeyTargets(ctx, tx) })
+	if r.fkErr != nil {
+		return r.fkErr
+	}
+	mayRead := map[string]bool{}
+	for _, t := range s.Reads {
+		mayRead[t] = true
+	}
+	for _, t := range s.Writes {
+		mayRead[t] = true
+		for _, ref := range r.fks[t] {
+			mayRead[t], mayRead[ref] = true, true
 		}
 	}
-	return b, args, append([]string(nil), s.Required...)
+	var bad []string
+	for _, t := range wrote {
+		if access == Snapshot || !slices.Contains(s.Writes, t) {
+			bad = append(bad, "wrote "+t)
+		}
+	}
+	for _, t := range read {
+		if !mayRead[t] {
+			bad = append(bad, "read "+t)
+		}
+	}
+	if len(bad) > 0 {
+		return Errorf(CodeInternal, "contract of %s: it %s, which its Meta does not declare (Reads %v, Writes %v)",
+			s.Name, strings.Join(bad, ", "), s.Reads, s.Writes)
+	}
+	return nil
+}
+
+// checkCode makes an undeclared code a contract violation when contracts
+// are checked.
+func (s *Spec) checkCode(e *Error) *Error {
+	if !s.reg.opts.CheckContracts || slices.Contains(commonCodes, e.Code) || slices.Contains(s.Codes, e.Code) {
+		return e
+	}
+	return &Error{Code: CodeInternal, Retryable: false,
+		Message: fmt.Sprintf("contract of %s: it returned code %s, which its Meta does not declare (Codes %v): %s", s.Name, e.Code, s.Codes, e.Message)}
 }

@@ -17,23 +17,17 @@ const (
 	metaRunID           = "run_id"
 )
 
-// StepContext is the run context carried by every step request.
-type StepContext struct {
-	PricingPackID    string `json:"pricing_pack_id,omitempty"`
-	AsOfDate         string `json:"asof_date,omitempty"`
-	LedgerCommitHash string `json:"ledger_commit_hash,omitempty"`
-	UserID           string `json:"user_id,omitempty"`
-}
-
 // StepRequest asks a capability's handler to run one step of a run.
 type StepRequest struct {
-	Version       int             `json:"version"`
-	RunID         string          `json:"run_id"`
-	StepID        string          `json:"step_id"`
-	Attempt       int             `json:"attempt"`
-	Capability    string          `json:"capability"`
-	Args          json.RawMessage `json:"args"`
-	Context       StepContext     `json:"context"`
+	Version    int             `json:"version"`
+	RunID      string          `json:"run_id"`
+	StepID     string          `json:"step_id"`
+	Attempt    int             `json:"attempt"`
+	Capability string          `json:"capability"`
+	Args       json.RawMessage `json:"args"`
+	// Context is the run's context (pack, as-of date, ledger hash, user),
+	// carried as the orchestrator stored it; the bus does not read it.
+	Context       json.RawMessage `json:"context"`
 	CorrelationID string          `json:"correlation_id"`
 	Deadline      time.Time       `json:"deadline"`
 }
@@ -47,15 +41,12 @@ type StepError struct {
 	Message   string `json:"message"`
 	Retryable bool   `json:"retryable"`
 	Field     string `json:"field,omitempty"`
+	// Counted says whether the failure counts towards the breaker; it is
+	// decided where the error is classified and does not travel.
+	Counted bool `json:"-"`
 }
 
 func (e *StepError) Error() string { return e.Code + ": " + e.Message }
-
-// ErrorCode lets StepError classify like any coded error.
-func (e *StepError) ErrorCode() string { return e.Code }
-
-// IsRetryable reports whether another attempt may succeed.
-func (e *StepError) IsRetryable() bool { return e.Retryable }
 
 // StepResult answers a StepRequest.
 type StepResult struct {
@@ -78,9 +69,12 @@ type StepResult struct {
 
 // DeadLetter is what the dead-letter middleware records and publishes.
 type DeadLetter struct {
-	Version       int             `json:"version"`
-	ID            string          `json:"id"`
-	Capability    string          `json:"capability"`
+	Version    int    `json:"version"`
+	ID         string `json:"id"`
+	Capability string `json:"capability,omitempty"`
+	// Source says what was dead-lettered: a step request, or a step result
+	// the orchestrator could not read.
+	Source        string          `json:"source"`
 	Reason        string          `json:"reason"`
 	Request       *StepRequest    `json:"request,omitempty"`
 	RawPayload    []byte          `json:"raw_payload,omitempty"`
@@ -89,6 +83,22 @@ type DeadLetter struct {
 	CorrelationID string          `json:"correlation_id,omitempty"`
 	CreatedAt     time.Time       `json:"created_at"`
 	Extra         json.RawMessage `json:"extra,omitempty"`
+}
+
+// Dead-letter sources, matching the dead_letters.source check constraint.
+const (
+	SourceStep   = "step"
+	SourceResult = "result"
+)
+
+// dlqToken is the subject token a dead letter is published under: its
+// capability, or "results" for a result that names none. Capability names
+// have a dot, so "results" cannot be one.
+func (d DeadLetter) dlqToken() string {
+	if d.Capability != "" {
+		return d.Capability
+	}
+	return "results"
 }
 
 // Dead-letter reasons, matching the dead_letters.reason check constraint.

@@ -1,54 +1,39 @@
 package bus
 
 import (
-	"context"
 	"errors"
 	"fmt"
 )
 
-// coded is implemented by errors that carry a wire code (agents.Error,
-// StepError). The bus classifies errors through it without importing the
-// agents package.
-type coded interface {
-	ErrorCode() string
-	IsRetryable() bool
-}
-
-// Error codes the bus itself produces. They match agents' codes table.
-const (
-	codeTimeout     = "timeout"
-	codePanic       = "panic"
-	codeCircuitOpen = "circuit_open"
-	codeInternal    = "internal"
-	codeUndecodable = "undecodable"
-	codeInvalid     = "invalid_input"
+// The bus raises failures of its own (an attempt past its timeout, a
+// panic, an open breaker, a message it cannot decode) as these sentinels,
+// and never names error codes: the classifier it is given (the engine's
+// one table of codes) decides each failure's code, whether it is retried
+// and whether it counts towards the breaker.
+var (
+	// ErrAttemptTimeout: the attempt ran past its timeout and was cancelled.
+	ErrAttemptTimeout = errors.New("attempt ran past its timeout")
+	// ErrPanicked: the capability panicked.
+	ErrPanicked = errors.New("capability panicked")
+	// ErrCircuitOpen: the capability's breaker is open; the step failed fast.
+	ErrCircuitOpen = errors.New("circuit breaker is open")
+	// ErrUndecodable: a message is not a valid envelope.
+	ErrUndecodable = errors.New("undecodable message")
 )
 
-// toStepError classifies any error: coded errors keep their code; a context
-// deadline is a timeout; anything else is a retryable internal error.
-func toStepError(err error) *StepError {
+// Classifier turns any error into a StepError: its code, message, whether
+// another attempt may succeed and whether it counts towards the breaker.
+// It must handle the sentinels above.
+type Classifier func(err error) *StepError
+
+func (r *AgentRouter) classify(err error) *StepError {
 	var se *StepError
 	if errors.As(err, &se) {
 		return se
 	}
-	var c coded
-	if errors.As(err, &c) {
-		msg := err.Error()
-		if m, ok := err.(interface{ PublicMessage() string }); ok {
-			msg = m.PublicMessage()
-		}
-		se := &StepError{Code: c.ErrorCode(), Message: msg, Retryable: c.IsRetryable()}
-		if f, ok := err.(interface{ FieldName() string }); ok {
-			se.Field = f.FieldName()
-		}
-		return se
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return &StepError{Code: codeTimeout, Message: err.Error(), Retryable: true}
-	}
-	return &StepError{Code: codeInternal, Message: err.Error(), Retryable: true}
+	return r.cfg.Classify(err)
 }
 
-func stepErrorf(code string, retryable bool, format string, args ...any) *StepError {
-	return &StepError{Code: code, Message: fmt.Sprintf(format, args...), Retryable: retryable}
+func failf(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, args...))
 }

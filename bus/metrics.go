@@ -6,6 +6,8 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct {
 	stepSeconds  *prometheus.HistogramVec
 	breakerState *prometheus.GaugeVec
+	leaked       *prometheus.CounterVec
+	badMessages  *prometheus.CounterVec
 }
 
 // NewMetrics registers the bus's series on reg.
@@ -21,6 +23,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Circuit breaker state per capability: 0 closed, 1 open, 2 half-open.",
 		}, []string{"capability"}),
 	}
-	reg.MustRegister(m.stepSeconds, m.breakerState)
+	m.leaked = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dawsos_step_attempts_leaked_total",
+		Help: "Attempts that kept running past their timeout plus the cancel grace and were abandoned, by capability.",
+	}, []string{"capability"})
+	m.badMessages = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "dawsos_bad_messages_total",
+		Help: "Messages the engine could not apply, by consumer and outcome (dead_lettered, or dropped when even the dead letter could not be written).",
+	}, []string{"consumer", "outcome"})
+	reg.MustRegister(m.stepSeconds, m.breakerState, m.leaked, m.badMessages)
 	return m
 }

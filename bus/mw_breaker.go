@@ -9,19 +9,19 @@ import (
 // after its retries, not each attempt. Only retryable failures (timeouts,
 // panics, infrastructure errors) count: a final error such as invalid
 // input says nothing about the capability's health, and counts as a
-// healthy answer.
-func breakerMiddleware(b *Breaker) message.HandlerMiddleware {
+// healthy answer. Which failures count is the classifier's decision.
+func (r *AgentRouter) breakerMiddleware(b *Breaker) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			ok, probe := b.Allow()
 			if !ok {
-				return nil, stepErrorf(codeCircuitOpen, false, "circuit breaker of %s is open", b.name)
+				return nil, failf(ErrCircuitOpen, "circuit breaker of %s is open", b.name)
 			}
 			base := msg.Context()
 			out, err := h(msg)
 			// A step cut short because the process is stopping says nothing
 			// about the capability: it is neither a failure nor a success.
-			counted := err != nil && toStepError(err).Retryable && base.Err() == nil
+			counted := err != nil && r.classify(err).Counted && base.Err() == nil
 			if err != nil && base.Err() != nil && probe {
 				b.Abandon()
 				return out, err

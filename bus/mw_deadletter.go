@@ -3,7 +3,9 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -48,15 +50,15 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 					reason = fmt.Sprintf("capability %q on the subject of %q", req.Capability, capability)
 				}
 				dl := DeadLetter{
-					Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability,
+					Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Source: SourceStep,
 					Reason: ReasonUndecodable, RawPayload: msg.Payload,
-					Error:         StepError{Code: codeUndecodable, Message: "undecodable step request: " + reason},
+					Error:         *r.classify(failf(ErrUndecodable, "undecodable step request: %s", reason)),
 					CorrelationID: middleware.MessageCorrelationID(msg), CreatedAt: time.Now().UTC(),
 				}
-				if _, err := r.record(msg.Context(), dl); err != nil {
+				if _, err := recordDeadLetter(msg.Context(), r.bus, r.store, r.log, dl); err != nil {
 					return nil, err
 				}
-				r.log.Warn("dead-lettered undecodable message", "capability", capability, "reason", reason)
+				r.log.Warn("dead-lettered undecodable message", "capability", capability, "reason", reason, "payload", excerpt(msg.Payload))
 				return nil, nil
 			}
 			tries := new(atomic.Int64)
@@ -80,20 +82,20 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 				// failed. Leave the message to be delivered again.
 				return nil, err
 			}
-			se := toStepError(err)
+			se := r.classify(err)
 			reason := ReasonFinalError
 			switch {
-			case se.Code == codeCircuitOpen:
+			case errors.Is(err, ErrCircuitOpen):
 				reason = ReasonCircuitOpen
 			case se.Retryable:
 				reason = ReasonExhausted
 			}
 			dl := DeadLetter{
-				Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Reason: reason,
+				Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Source: SourceStep, Reason: reason,
 				Request: &req, Error: *se, Tries: int(tries.Load()),
 				CorrelationID: req.CorrelationID, CreatedAt: time.Now().UTC(),
 			}
-			id, rerr := r.record(msg.Context(), dl)
+			id, rerr := recordDeadLetter(msg.Context(), r.bus, r.store, r.log, dl)
 			if rerr != nil {
 				// Not recorded: let the message be redelivered rather than
 				// lose the failure.
@@ -114,30 +116,44 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 	}
 }
 
-func (r *AgentRouter) record(ctx context.Context, dl DeadLetter) (string, error) {
+// recordDeadLetter writes a dead letter to the store (the record) and
+// publishes it on the DLQ subject. The store's context does not end with
+// the message's: a failure being recorded is not abandoned half-way.
+func recordDeadLetter(ctx context.Context, b *Bus, store DeadLetterStore, log *slog.Logger, dl DeadLetter) (string, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	id, err := r.store.RecordDeadLetter(cctx, dl)
+	id, err := store.RecordDeadLetter(cctx, dl)
 	if err != nil {
 		return "", fmt.Errorf("record dead letter of %s: %w", dl.Capability, err)
 	}
 	dl.ID = id
-	b, err := json.Marshal(dl)
+	data, err := json.Marshal(dl)
 	if err != nil {
 		return "", fmt.Errorf("encode dead letter: %w", err)
 	}
-	m := nats.NewMsg(DLQSubject(dl.Capability))
-	m.Data = b
+	m := nats.NewMsg(DLQSubject(dl.dlqToken()))
+	m.Data = data
 	m.Header.Set(HeaderMsgID, "dlq/"+id)
 	if dl.CorrelationID != "" {
 		m.Header.Set(HeaderCorrelationID, dl.CorrelationID)
 	}
 	// PostgreSQL holds the record; a lost DLQ publish only costs outside
 	// subscribers a notification, so it is logged rather than retried.
-	if _, err := r.bus.JS.PublishMsg(cctx, m); err != nil {
-		r.log.Warn("publish dead letter", "capability", dl.Capability, "dead_letter_id", id, "err", err)
+	if _, err := b.JS.PublishMsg(cctx, m); err != nil {
+		log.Warn("publish dead letter", "capability", dl.Capability, "dead_letter_id", id, "err", err)
 	}
 	return id, nil
+}
+
+// excerptLimit bounds how much of a bad message a log line shows.
+const excerptLimit = 256
+
+// excerpt is a bounded, printable prefix of a payload for logs.
+func excerpt(b []byte) string {
+	if len(b) <= excerptLimit {
+		return fmt.Sprintf("%q", b)
+	}
+	return fmt.Sprintf("%q... (%d bytes)", b[:excerptLimit], len(b))
 }
 
 func resultMessage(res StepResult, correlationID string) (*message.Message, error) {

@@ -15,22 +15,21 @@ import (
 // watermill's own Retry is not used: it draws the delay it reports to
 // ShouldRetry from the same back-off it then waits on, so the waits become
 // 2 s and 8 s instead of 1 s and 2 s.
-func retryMiddleware(maxAttempts int, initial time.Duration) message.HandlerMiddleware {
+func (r *AgentRouter) retryMiddleware(maxAttempts int, initial time.Duration) message.HandlerMiddleware {
 	if maxAttempts < 1 {
 		maxAttempts = 1
 	}
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			base := msg.Context()
-			wait := initial
 			for attempt := 1; ; attempt++ {
 				msg.SetContext(base)
 				out, err := h(msg)
-				if err == nil || attempt == maxAttempts || !toStepError(err).Retryable || base.Err() != nil {
+				if err == nil || attempt == maxAttempts || !r.classify(err).Retryable || base.Err() != nil {
 					msg.SetContext(base)
 					return out, err
 				}
-				t := time.NewTimer(wait)
+				t := time.NewTimer(retryWait(initial, attempt))
 				select {
 				case <-t.C:
 				case <-base.Done():
@@ -38,8 +37,13 @@ func retryMiddleware(maxAttempts int, initial time.Duration) message.HandlerMidd
 					msg.SetContext(base)
 					return nil, err
 				}
-				wait *= 2
 			}
 		}
 	}
+}
+
+// retryWait is the wait after the given failed attempt (1-based):
+// initial, 2×initial, 4×initial, ...
+func retryWait(initial time.Duration, attempt int) time.Duration {
+	return initial << (attempt - 1)
 }

@@ -3,12 +3,14 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 )
 
@@ -19,16 +21,35 @@ type ResultRouter struct {
 	conn *nats.Conn
 }
 
+// ResultsConfig configures the results consumer.
+type ResultsConfig struct {
+	// Concurrency is how many results are handed to apply at once.
+	Concurrency int
+	Logger      *slog.Logger
+	// DeadLetters records results that cannot be decoded (required).
+	DeadLetters DeadLetterStore
+	// Classify gives the dead letter of an undecodable result its code.
+	Classify Classifier
+	Metrics  *Metrics
+}
+
 // ConsumeResults subscribes apply to every step result. An error from
 // apply (the database is down, say) leaves the result to be redelivered a
 // second later; apply must therefore be idempotent, which the orchestrator
-// is by (run, step, attempt).
-func (b *Bus) ConsumeResults(ctx context.Context, concurrency int, log *slog.Logger, apply func(ctx context.Context, res StepResult) error) (*ResultRouter, error) {
+// is by (run, step, attempt). A result that cannot be decoded is
+// dead-lettered with its raw payload and acknowledged: redelivering it
+// would loop.
+func (b *Bus) ConsumeResults(ctx context.Context, cfg ResultsConfig, apply func(ctx context.Context, res StepResult) error) (*ResultRouter, error) {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
 	}
+	concurrency := cfg.Concurrency
 	if concurrency <= 0 {
 		concurrency = 8
+	}
+	if cfg.DeadLetters == nil || cfg.Classify == nil {
+		return nil, fmt.Errorf("results consumer: a dead-letter store and a classifier are required")
 	}
 	const ackWait = 15 * time.Second
 	if err := b.ensureConsumer(ctx, StreamResults, ResultsConsumer, resultPrefix+">", concurrency, ackWait); err != nil {
@@ -66,14 +87,36 @@ func (b *Bus) ConsumeResults(ctx context.Context, concurrency int, log *slog.Log
 	}
 	wm.AddNoPublisherHandler("results", resultPrefix+">", sub, func(msg *message.Message) error {
 		var res StepResult
-		if err := json.Unmarshal(msg.Payload, &res); err != nil || res.RunID == "" || res.StepID == "" {
-			// A result nobody can read cannot be applied; redelivering it
-			// would loop. The step stays queued and the recovery loop
-			// redispatches it when its deadline passes.
-			log.Error("drop undecodable step result", "payload", string(msg.Payload), "err", err)
-			return nil
+		err := json.Unmarshal(msg.Payload, &res)
+		if err == nil && (res.RunID == "" || res.StepID == "") {
+			err = errors.New("missing run_id or step_id")
 		}
-		return apply(msg.Context(), res)
+		if err == nil {
+			return apply(msg.Context(), res)
+		}
+		// A result nobody can read cannot be applied. It is recorded as
+		// a dead letter; the step stays queued and the recovery loop
+		// dispatches it again when its deadline passes.
+		dl := DeadLetter{
+			Version: EnvelopeVersion, ID: uuid.NewString(), Capability: res.Capability, Source: SourceResult,
+			Reason: ReasonUndecodable, RawPayload: msg.Payload,
+			Error:         *cfg.Classify(failf(ErrUndecodable, "undecodable step result: %v", err)),
+			CorrelationID: msg.Metadata.Get(HeaderCorrelationID), CreatedAt: time.Now().UTC(),
+		}
+		if !validCapability(dl.Capability) {
+			dl.Capability = ""
+		}
+		outcome := "dead_lettered"
+		if _, rerr := recordDeadLetter(msg.Context(), b, cfg.DeadLetters, log, dl); rerr != nil {
+			outcome = "dropped"
+			log.Error("drop an undecodable step result whose dead letter could not be written", "payload", excerpt(msg.Payload), "err", rerr)
+		} else {
+			log.Warn("dead-lettered an undecodable step result", "payload", excerpt(msg.Payload), "err", err)
+		}
+		if cfg.Metrics != nil {
+			cfg.Metrics.badMessages.WithLabelValues("results", outcome).Inc()
+		}
+		return nil
 	})
 	return &ResultRouter{wm: wm, conn: conn}, nil
 }

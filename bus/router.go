@@ -19,9 +19,8 @@ import (
 type Handler struct {
 	Capability string
 	Agent      string
-	// Invoke runs the capability; a returned error that implements
-	// ErrorCode/IsRetryable keeps its code, anything else is a retryable
-	// internal error.
+	// Invoke runs the capability; the router's classifier decides what a
+	// returned error means.
 	Invoke func(ctx context.Context, req *StepRequest) (json.RawMessage, error)
 	// Timeout bounds one attempt; MaxAttempts counts the first one.
 	Timeout     time.Duration
@@ -45,6 +44,13 @@ type AgentRouterConfig struct {
 	// AckWait is the step consumers' ack wait (default 15 s), renewed by
 	// the heartbeat every third of it.
 	AckWait time.Duration
+	// Classify decides the code, retry and breaker counting of every
+	// failure (required).
+	Classify Classifier
+	// CancelGrace bounds how long a timed-out attempt may take to stop
+	// after its context is cancelled before it is abandoned as leaked
+	// (default 5 s).
+	CancelGrace time.Duration
 }
 
 // defaultStepAckWait is the ack wait of the step consumers. Handlers renew
@@ -82,8 +88,14 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = defaultStepAckWait
 	}
+	if cfg.CancelGrace <= 0 {
+		cfg.CancelGrace = 5 * time.Second
+	}
 	if cfg.DeadLetters == nil {
 		return nil, fmt.Errorf("agent router: no dead-letter store")
+	}
+	if cfg.Classify == nil {
+		return nil, fmt.Errorf("agent router: no error classifier")
 	}
 	wl := slogAdapter{l: cfg.Logger.With("component", "watermill")}
 	wm, err := message.NewRouter(message.RouterConfig{CloseTimeout: 15 * time.Second}, wl)
@@ -110,6 +122,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 			conn.Close()
 		}
 	}()
+	durables := map[string]string{}
 	for _, h := range handlers {
 		if h.Timeout <= 0 {
 			h.Timeout = 30 * time.Second
@@ -125,8 +138,12 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		// only bounds how long a dead process's deliveries stay stuck.
 		// watermill's own wait, after which it abandons the message and
 		// cancels the handler, must cover the whole retry budget instead.
-		budget := time.Duration(h.MaxAttempts)*h.Timeout + cfg.InitialBackoff*time.Duration(1<<h.MaxAttempts) + 10*time.Second
+		budget := time.Duration(h.MaxAttempts)*(h.Timeout+cfg.CancelGrace) + cfg.InitialBackoff*time.Duration(1<<h.MaxAttempts) + 10*time.Second
 		durable := durableName(h.Capability)
+		if prev, dup := durables[durable]; dup {
+			return nil, fmt.Errorf("capabilities %s and %s map to one consumer name %s", prev, h.Capability, durable)
+		}
+		durables[durable] = h.Capability
 		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, cfg.AckWait); err != nil {
 			return nil, err
 		}
@@ -157,9 +174,9 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 			heartbeat(inflight, cfg.AckWait/3),
 			correlation,
 			r.deadLetter(h.Capability),
-			breakerMiddleware(br),
-			retryMiddleware(h.MaxAttempts, cfg.InitialBackoff),
-			timeoutMiddleware(h.Timeout),
+			r.breakerMiddleware(br),
+			r.retryMiddleware(h.MaxAttempts, cfg.InitialBackoff),
+			r.timeoutMiddleware(h.Capability, h.Timeout),
 			recoverer,
 		)
 		if r.metrics != nil {

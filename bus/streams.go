@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -109,8 +110,43 @@ func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject strin
 		}
 	}
 	_, err := b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
+	if err != nil && strings.Contains(err.Error(), "not unique") {
+		// A consumer under an older name (before durable names became
+		// injective) filters the same subject, and a work queue allows one
+		// consumer per subject: it is this one under its old name.
+		if derr := b.deleteOtherConsumers(cctx, stream, durable, subject); derr != nil {
+			return derr
+		}
+		_, err = b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
+	}
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerExists) {
 		return fmt.Errorf("create consumer %s on %s: %w", durable, stream, err)
+	}
+	return nil
+}
+
+// deleteOtherConsumers deletes the consumers of stream, other than durable,
+// that filter subject.
+func (b *Bus) deleteOtherConsumers(ctx context.Context, stream, durable, subject string) error {
+	st, err := b.JS.Stream(ctx, stream)
+	if err != nil {
+		return fmt.Errorf("look up stream %s: %w", stream, err)
+	}
+	l := st.ListConsumers(ctx)
+	var stale []string
+	for info := range l.Info() {
+		if info.Name != durable && info.Config.FilterSubject == subject {
+			stale = append(stale, info.Name)
+		}
+	}
+	if err := l.Err(); err != nil {
+		return fmt.Errorf("list consumers of %s: %w", stream, err)
+	}
+	for _, name := range stale {
+		b.log.Warn("deleting a consumer left under an older name", "stream", stream, "consumer", name, "subject", subject)
+		if err := st.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return fmt.Errorf("delete consumer %s of %s: %w", name, stream, err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,16 @@
 package bus
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+)
+
+// capabilityRe is the shape of a capability name (agents.NamePattern
+// checks it at registration); the bus checks names it reads off the wire
+// before it puts one into a subject.
+var capabilityRe = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
+
+func validCapability(s string) bool { return capabilityRe.MatchString(s) }
 
 // Stream names and subject roots (ARCHITECTURE.md §4). Declared once here.
 const (
@@ -32,8 +42,10 @@ func DLQSubject(capability string) string { return dlqPrefix + capability }
 // dots (step.succeeded), which stay tokens under the run's prefix.
 func EventSubject(runID, event string) string { return runPrefix + runID + "." + event }
 
-// durableName turns a capability name into a consumer name: durable names
-// may not contain dots.
+// durableName turns a capability name into a consumer name. Durable names
+// may not contain dots; a dot becomes a hyphen, which capability names
+// never contain, so two capabilities never share a consumer (a.b_c and
+// a_b.c become step_a-b_c and step_a_b-c).
 func durableName(capability string) string {
-	return "step_" + strings.ReplaceAll(capability, ".", "_")
+	return "step_" + strings.ReplaceAll(capability, ".", "-")
 }

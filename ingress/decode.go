@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -15,15 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dawsos/dawsos/agents"
-)
-
-// Field codes of request decoding; wire names.
-const (
-	FieldUnknown     = "unknown_field"
-	FieldType        = "wrong_type"
-	FieldInvalidUUID = "invalid_uuid"
-	FieldInvalid     = "invalid_value"
-	FieldMissing     = "missing"
+	"github.com/dawsos/dawsos/patterns"
 )
 
 // decodeBody decodes a JSON object body strictly into dst: unknown fields,
@@ -35,7 +26,7 @@ func decodeBody(c *fiber.Ctx, dst any, optional bool) error {
 		if optional {
 			return nil
 		}
-		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body is empty; a JSON object is required"}
+		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body is empty; a JSON object is required"}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
@@ -43,7 +34,7 @@ func decodeBody(c *fiber.Ctx, dst any, optional bool) error {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body holds data after its JSON value"}
+		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body holds data after its JSON value"}
 	}
 	return nil
 }
@@ -55,29 +46,29 @@ func decodeError(err error) error {
 	)
 	switch {
 	case errors.As(err, &syn):
-		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON,
-			detail: fmt.Sprintf("the request body is not valid JSON at byte %d: %v", syn.Offset, syn)}
+		return &agents.Error{Code: agents.CodeMalformedJSON,
+			Message: fmt.Sprintf("the request body is not valid JSON at byte %d: %v", syn.Offset, syn)}
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body ends inside a JSON value"}
+		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body ends inside a JSON value"}
 	case errors.As(err, &typ):
 		field := typ.Field
 		if field == "" {
 			// The body itself has the wrong type (an array, say).
-			return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON,
-				detail: fmt.Sprintf("the request body must be a JSON object, not %s", typ.Value)}
+			return &agents.Error{Code: agents.CodeMalformedJSON,
+				Message: fmt.Sprintf("the request body must be a JSON object, not %s", typ.Value)}
 		}
 		msg := fmt.Sprintf("field %s must be %s, not %s", field, jsonTypeName(typ.Type.Kind().String()), typ.Value)
-		return &requestError{status: agents.Codes[agents.CodeInvalidInput].Status, code: agents.CodeInvalidInput, detail: msg,
-			fields: []FieldIssue{{Field: field, Code: FieldType, Message: msg}}}
+		return &agents.Error{Code: agents.CodeInvalidInput, Message: msg,
+			Fields: []agents.FieldIssue{{Field: field, Code: patterns.FieldType, Message: msg}}}
 	}
 	// encoding/json reports unknown fields only as text.
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
 		name, _ = strconv.Unquote(name)
 		msg := fmt.Sprintf("the request has no field %q", name)
-		return &requestError{status: agents.Codes[agents.CodeInvalidInput].Status, code: agents.CodeInvalidInput, detail: msg,
-			fields: []FieldIssue{{Field: name, Code: FieldUnknown, Message: msg}}}
+		return &agents.Error{Code: agents.CodeInvalidInput, Message: msg,
+			Fields: []agents.FieldIssue{{Field: name, Code: patterns.FieldUnknown, Message: msg}}}
 	}
-	return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: err.Error()}
+	return &agents.Error{Code: agents.CodeMalformedJSON, Message: err.Error()}
 }
 
 func jsonTypeName(kind string) string {
@@ -101,7 +92,7 @@ func uuidParam(c *fiber.Ctx, name string) (string, error) {
 	v := c.Params(name)
 	u, err := uuid.Parse(v)
 	if err != nil {
-		return "", paramError(name, FieldInvalidUUID, fmt.Sprintf("path parameter %s must be a uuid, got %q", name, v))
+		return "", paramError(name, patterns.FieldInvalidFormat, fmt.Sprintf("path parameter %s must be a uuid, got %q", name, v))
 	}
 	return u.String(), nil
 }
@@ -114,7 +105,7 @@ func limitQuery(c *fiber.Ctx, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > max {
-		return 0, paramError("limit", FieldInvalid, fmt.Sprintf("query parameter limit must be an integer from 1 to %d, got %q", max, v))
+		return 0, paramError("limit", patterns.FieldInvalid, fmt.Sprintf("query parameter limit must be an integer from 1 to %d, got %q", max, v))
 	}
 	return n, nil
 }
@@ -127,7 +118,7 @@ func timeQuery(c *fiber.Ctx, name string) (*time.Time, error) {
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return nil, paramError(name, FieldInvalid, fmt.Sprintf("query parameter %s must be an RFC 3339 time, got %q", name, v))
+		return nil, paramError(name, patterns.FieldInvalid, fmt.Sprintf("query parameter %s must be an RFC 3339 time, got %q", name, v))
 	}
 	return &t, nil
 }

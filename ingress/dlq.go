@@ -11,6 +11,7 @@ import (
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 )
 
@@ -28,12 +29,12 @@ func (s *Server) listDeadLetters(c *fiber.Ctx) error {
 	switch f.Status {
 	case "", "pending", "replayed":
 	default:
-		return paramError("status", FieldInvalid, fmt.Sprintf("query parameter status must be pending or replayed, got %q", f.Status))
+		return paramError("status", patterns.FieldInvalid, fmt.Sprintf("query parameter status must be pending or replayed, got %q", f.Status))
 	}
 	if v := c.Query("run_id"); v != "" {
 		u, err := uuid.Parse(v)
 		if err != nil {
-			return paramError("run_id", FieldInvalidUUID, fmt.Sprintf("query parameter run_id must be a uuid, got %q", v))
+			return paramError("run_id", patterns.FieldInvalidFormat, fmt.Sprintf("query parameter run_id must be a uuid, got %q", v))
 		}
 		f.RunID = u.String()
 	}
@@ -118,9 +119,9 @@ func (s *Server) replayCapability(c *fiber.Ctx) error {
 		return err
 	}
 	if body.Capability == "" {
-		return &requestError{status: agents.Codes[agents.CodeInvalidInput].Status, code: agents.CodeInvalidInput,
-			detail: "field capability is required",
-			fields: []FieldIssue{{Field: "capability", Code: FieldMissing, Message: "field capability is required"}}}
+		return &agents.Error{Code: agents.CodeInvalidInput,
+			Message: "field capability is required",
+			Fields:  []agents.FieldIssue{{Field: "capability", Code: patterns.FieldMissing, Message: "field capability is required"}}}
 	}
 	outs, err := s.deps.Engine.ReplayCapability(c.UserContext(), body.Capability, requestedBy(c))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 )
 
@@ -63,7 +64,7 @@ func resumePoint(c *fiber.Ctx) (int64, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 {
-		return 0, paramError(name, FieldInvalid, fmt.Sprintf("%s must be a non-negative event sequence number, got %q", name, v))
+		return 0, paramError(name, patterns.FieldInvalid, fmt.Sprintf("%s must be a non-negative event sequence number, got %q", name, v))
 	}
 	return n, nil
 }

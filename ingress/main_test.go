@@ -76,27 +76,27 @@ type checkOut struct {
 	OK    bool `json:"ok"`
 }
 
-func testRegistry() *agents.Registry {
-	reg := agents.NewRegistry()
-	agents.Register(reg, agents.Meta{Name: "test.add_one", Agent: "tester", Description: "Adds one."},
-		func(ctx context.Context, _ agents.RunContext, in addIn) (addOut, error) {
-			if in.SleepMS > 0 {
-				select {
-				case <-time.After(time.Duration(in.SleepMS) * time.Millisecond):
-				case <-ctx.Done():
-					return addOut{}, ctx.Err()
+func testAgent(agents.Deps) agents.Agent {
+	return agents.Agent{Name: "tester", Capabilities: []agents.Def{
+		agents.Compute(agents.Meta{Name: "test.add_one", Description: "Adds one."},
+			func(ctx context.Context, _ *agents.Call, in addIn) (addOut, error) {
+				if in.SleepMS > 0 {
+					select {
+					case <-time.After(time.Duration(in.SleepMS) * time.Millisecond):
+					case <-ctx.Done():
+						return addOut{}, ctx.Err()
+					}
 				}
-			}
-			return addOut{Value: in.Value + 1}, nil
-		})
-	agents.Register(reg, agents.Meta{Name: "test.check", Agent: "tester", Description: "Fails on request."},
-		func(_ context.Context, _ agents.RunContext, in checkIn) (checkOut, error) {
-			if in.Fail {
-				return checkOut{}, agents.Errorf(agents.CodeInsufficientData, "asked to fail at value %d", in.Value)
-			}
-			return checkOut{Value: in.Value, OK: true}, nil
-		})
-	return reg
+				return addOut{Value: in.Value + 1}, nil
+			}),
+		agents.Compute(agents.Meta{Name: "test.check", Description: "Fails on request.", Codes: []string{agents.CodeInsufficientData}},
+			func(_ context.Context, _ *agents.Call, in checkIn) (checkOut, error) {
+				if in.Fail {
+					return checkOut{}, agents.Errorf(agents.CodeInsufficientData, "asked to fail at value %d", in.Value)
+				}
+				return checkOut{Value: in.Value, OK: true}, nil
+			}),
+	}}
 }
 
 // env is one test's whole process: database, bus, agents, engine, ingress.
@@ -129,28 +129,24 @@ func setup(t *testing.T) *env {
 	t.Cleanup(b.Close)
 	t.Cleanup(cancel)
 
-	reg := testRegistry()
-	cat := orchestrator.Catalog{Registry: reg}
+	reg := agents.NewRegistry(agents.Options{DB: db, Logger: log, CheckContracts: true})
+	reg.Add(testAgent(agents.Deps{DB: db, Logger: log}))
+	cat := orchestrator.MustCatalog(reg)
 	set := patterns.NewSet(cat)
 	if probs := set.AddDocument("test_chain.json", []byte(testPattern)); len(probs) > 0 {
 		t.Fatalf("test pattern does not validate: %v", probs)
 	}
 	promReg := prometheus.NewRegistry()
 	metrics := bus.NewMetrics(promReg)
-	var handlers []bus.Handler
-	for _, sp := range reg.All() {
-		sp := sp
-		handlers = append(handlers, bus.Handler{
-			Capability: sp.Name, Agent: sp.Agent, Timeout: 10 * time.Second, MaxAttempts: 2, Concurrency: 2,
-			Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
-				return sp.Invoke(ctx, agents.RunContext{RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt,
-					AsOfDate: req.Context.AsOfDate, CorrelationID: req.CorrelationID}, req.Args)
-			},
-		})
+	handlers, err := orchestrator.Handlers(cat, nil, func(string) orchestrator.StepSettings {
+		return orchestrator.StepSettings{Timeout: 10 * time.Second, MaxAttempts: 2, Concurrency: 2}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	router, err := b.NewAgentRouter(ctx, bus.AgentRouterConfig{
 		InitialBackoff: 50 * time.Millisecond, DeadLetters: orchestrator.DeadLetterStore{DB: db},
-		Metrics: metrics, Logger: log,
+		Classify: orchestrator.Classify, Metrics: metrics, Logger: log,
 	}, handlers)
 	if err != nil {
 		t.Fatalf("agent router: %v", err)
@@ -166,7 +162,7 @@ func setup(t *testing.T) *env {
 	})
 	<-router.Running()
 
-	engine := orchestrator.New(db, b, set, reg, orchestrator.Config{Logger: log, Metrics: orchestrator.NewMetrics(promReg), RecoveryInterval: time.Second})
+	engine := orchestrator.New(db, b, set, cat, orchestrator.Config{Logger: log, Metrics: orchestrator.NewMetrics(promReg), BusMetrics: metrics, RecoveryInterval: time.Second})
 	if err := engine.Start(ctx); err != nil {
 		t.Fatalf("start engine: %v", err)
 	}

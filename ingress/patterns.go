@@ -104,7 +104,7 @@ type validation struct {
 func (s *Server) validatePattern(c *fiber.Ctx) error {
 	body := bytes.TrimSpace(c.Body())
 	if len(body) == 0 {
-		return &requestError{status: http.StatusBadRequest, code: CodeMalformedJSON, detail: "the request body is empty; a pattern document is required"}
+		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body is empty; a pattern document is required"}
 	}
 	if !json.Valid(body) {
 		var v any

@@ -18,6 +18,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/csvimport"
 )
@@ -48,8 +49,8 @@ type portfolioWriteHandlers struct {
 }
 
 // invalid is a 422 invalid_input listing fields.
-func invalid(detail string, fields []FieldIssue) error {
-	return &requestError{status: http.StatusUnprocessableEntity, code: agents.CodeInvalidInput, detail: detail, fields: fields}
+func invalid(detail string, fields []agents.FieldIssue) error {
+	return &agents.Error{Code: agents.CodeInvalidInput, Message: detail, Fields: fields}
 }
 
 type createPortfolioRequest struct {
@@ -72,28 +73,28 @@ func (h portfolioWriteHandlers) create(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
-	var issues []FieldIssue
+	var issues []agents.FieldIssue
 	issue := func(field, code, msg string) {
-		issues = append(issues, FieldIssue{Field: field, Code: code, Message: msg})
+		issues = append(issues, agents.FieldIssue{Field: field, Code: code, Message: msg})
 	}
 	p := storage.Portfolio{Name: strings.TrimSpace(req.Name), Active: true}
 	switch {
 	case p.Name == "":
-		issue("name", FieldMissing, "name is required")
+		issue("name", patterns.FieldMissing, "name is required")
 	case len(p.Name) > 200:
-		issue("name", FieldInvalid, "name is longer than 200 bytes")
+		issue("name", patterns.FieldInvalid, "name is longer than 200 bytes")
 	}
 	if req.OwnerID == "" {
-		issue("owner_id", FieldMissing, "owner_id is required")
+		issue("owner_id", patterns.FieldMissing, "owner_id is required")
 	} else if u, err := uuid.Parse(req.OwnerID); err != nil {
-		issue("owner_id", FieldInvalidUUID, fmt.Sprintf("owner_id must be a uuid, got %q", req.OwnerID))
+		issue("owner_id", patterns.FieldInvalidFormat, fmt.Sprintf("owner_id must be a uuid, got %q", req.OwnerID))
 	} else {
 		p.OwnerID = u
 	}
 	if req.BaseCurrency == "" {
-		issue("base_currency", FieldMissing, "base_currency is required")
+		issue("base_currency", patterns.FieldMissing, "base_currency is required")
 	} else if code, ok := csvimport.ValidCurrency(req.BaseCurrency); !ok {
-		issue("base_currency", FieldInvalid, fmt.Sprintf("%q is not an ISO 4217 currency code", req.BaseCurrency))
+		issue("base_currency", patterns.FieldInvalid, fmt.Sprintf("%q is not an ISO 4217 currency code", req.BaseCurrency))
 	} else {
 		p.BaseCurrency = code
 	}
@@ -101,7 +102,7 @@ func (h portfolioWriteHandlers) create(c *fiber.Ctx) error {
 	if p.CostBasisMethod == "" {
 		p.CostBasisMethod = storage.CostBasisFIFO
 	} else if !contains(costBasisMethods, p.CostBasisMethod) {
-		issue("cost_basis_method", FieldInvalid, fmt.Sprintf("cost_basis_method must be one of %s, got %q", strings.Join(costBasisMethods, ", "), req.CostBasisMethod))
+		issue("cost_basis_method", patterns.FieldInvalid, fmt.Sprintf("cost_basis_method must be one of %s, got %q", strings.Join(costBasisMethods, ", "), req.CostBasisMethod))
 	}
 	var created storage.Portfolio
 	err := h.db.Tx(ctx, func(tx pgx.Tx) error {
@@ -140,8 +141,8 @@ func (h portfolioWriteHandlers) create(c *fiber.Ctx) error {
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		msg := fmt.Sprintf("owner %s already has a portfolio named %q", p.OwnerID, p.Name)
-		return &requestError{status: http.StatusConflict, code: agents.CodeConflict, detail: msg,
-			fields: []FieldIssue{{Field: "name", Code: agents.CodeConflict, Message: msg}}}
+		return &agents.Error{Code: agents.CodeConflict, Message: msg,
+			Fields: []agents.FieldIssue{{Field: "name", Code: agents.CodeConflict, Message: msg}}}
 	}
 	if err != nil {
 		return err
@@ -434,7 +435,7 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 		return err
 	}
 	if len(req.IdempotencyKey) > 200 {
-		return invalid("idempotency_key is too long", []FieldIssue{{Field: "idempotency_key", Code: FieldInvalid, Message: "idempotency_key is longer than 200 bytes"}})
+		return invalid("idempotency_key is too long", []agents.FieldIssue{{Field: "idempotency_key", Code: patterns.FieldInvalid, Message: "idempotency_key is longer than 200 bytes"}})
 	}
 	ctx := c.UserContext()
 	var applied storage.Applied
@@ -444,9 +445,9 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 			return err
 		}
 		if len(rows) > 0 {
-			fields := make([]FieldIssue, 0, len(rows))
+			fields := make([]agents.FieldIssue, 0, len(rows))
 			for _, r := range rows {
-				fields = append(fields, FieldIssue{Field: r.Field, Code: r.Code, Message: r.Message})
+				fields = append(fields, agents.FieldIssue{Field: r.Field, Code: r.Code, Message: r.Message})
 			}
 			return invalid("the transaction is invalid", fields)
 		}
@@ -456,7 +457,7 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 		applied, err = storage.ApplyTransaction(ctx, tx, t)
 		if err != nil {
 			if re, ok := csvimport.LedgerRowError(0, strings.ToUpper(req.Symbol), err); ok {
-				return invalid(re.Message, []FieldIssue{{Field: re.Field, Code: re.Code, Message: re.Message}})
+				return invalid(re.Message, []agents.FieldIssue{{Field: re.Field, Code: re.Code, Message: re.Message}})
 			}
 			return err
 		}
@@ -484,8 +485,8 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 func requireCSV(c *fiber.Ctx) error {
 	ct := strings.ToLower(strings.TrimSpace(strings.SplitN(c.Get(fiber.HeaderContentType), ";", 2)[0]))
 	if ct != "text/csv" {
-		return &requestError{status: http.StatusUnsupportedMediaType, code: CodeBadRequest,
-			detail: fmt.Sprintf("the body must be a CSV file with Content-Type text/csv, not %q", c.Get(fiber.HeaderContentType))}
+		return &agents.Error{Code: agents.CodeUnsupportedMedia,
+			Message: fmt.Sprintf("the body must be a CSV file with Content-Type text/csv, not %q", c.Get(fiber.HeaderContentType))}
 	}
 	return nil
 }
@@ -497,7 +498,7 @@ func dryRunQuery(c *fiber.Ctx) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, paramError("dry_run", FieldInvalid, fmt.Sprintf("query parameter dry_run must be true or false, got %q", v))
+		return false, paramError("dry_run", patterns.FieldInvalid, fmt.Sprintf("query parameter dry_run must be true or false, got %q", v))
 	}
 	return b, nil
 }
@@ -505,13 +506,13 @@ func dryRunQuery(c *fiber.Ctx) (bool, error) {
 // importProblem is the 422 of a rejected file: one field per problem,
 // named "line N: column".
 func importProblem(ie *csvimport.ImportError) error {
-	fields := make([]FieldIssue, 0, len(ie.Rows))
+	fields := make([]agents.FieldIssue, 0, len(ie.Rows))
 	for _, r := range ie.Rows {
 		f := fmt.Sprintf("line %d", r.Line)
 		if r.Field != "" {
 			f += ": " + r.Field
 		}
-		fields = append(fields, FieldIssue{Field: f, Code: r.Code, Message: r.Message})
+		fields = append(fields, agents.FieldIssue{Field: f, Code: r.Code, Message: r.Message})
 	}
 	return invalid(fmt.Sprintf("the file has %d problem(s); nothing was imported", len(ie.Rows)), fields)
 }

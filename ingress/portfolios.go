@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 )
 
@@ -54,14 +55,14 @@ func (h portfolioHandlers) list(c *fiber.Ctx) error {
 	if v := c.Query("owner_id"); v != "" {
 		u, err := uuid.Parse(v)
 		if err != nil {
-			return paramError("owner_id", FieldInvalidUUID, fmt.Sprintf("query parameter owner_id must be a uuid, got %q", v))
+			return paramError("owner_id", patterns.FieldInvalidFormat, fmt.Sprintf("query parameter owner_id must be a uuid, got %q", v))
 		}
 		f.OwnerID = u
 	}
 	if v := c.Query("active"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return paramError("active", FieldInvalid, fmt.Sprintf("query parameter active must be true or false, got %q", v))
+			return paramError("active", patterns.FieldInvalid, fmt.Sprintf("query parameter active must be true or false, got %q", v))
 		}
 		f.ActiveOnly = b
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 )
 
@@ -64,8 +65,8 @@ func (s *Server) submitRun(c *fiber.Ctx) error {
 		return err
 	}
 	if body.Pattern == "" {
-		return &requestError{status: http.StatusUnprocessableEntity, code: agents.CodeInvalidInput, detail: "field pattern is required",
-			fields: []FieldIssue{{Field: "pattern", Code: FieldMissing, Message: "field pattern is required"}}}
+		return &agents.Error{Code: agents.CodeInvalidInput, Message: "field pattern is required",
+			Fields: []agents.FieldIssue{{Field: "pattern", Code: patterns.FieldMissing, Message: "field pattern is required"}}}
 	}
 	cid := correlationOf(c)
 	ctx := c.UserContext()
@@ -107,7 +108,7 @@ func parseWait(v string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, paramError("wait", FieldInvalid, fmt.Sprintf("query parameter wait must be a duration such as 30s, got %q", v))
+		return 0, paramError("wait", patterns.FieldInvalid, fmt.Sprintf("query parameter wait must be a duration such as 30s, got %q", v))
 	}
 	return d, nil
 }
@@ -215,7 +216,7 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 	switch status {
 	case "", storage.RunRunning, storage.RunSucceeded, storage.RunPartial, storage.RunFailed, storage.RunCanceled:
 	default:
-		return paramError("status", FieldInvalid, fmt.Sprintf("query parameter status must be one of running, succeeded, partial, failed, canceled, got %q", status))
+		return paramError("status", patterns.FieldInvalid, fmt.Sprintf("query parameter status must be one of running, succeeded, partial, failed, canceled, got %q", status))
 	}
 	runs, err := s.deps.Engine.List(c.UserContext(), storage.RunFilter{Pattern: c.Query("pattern"), Status: status, Before: before, Limit: limit})
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dawsos/dawsos/agents"
-	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/storage"
 )
 
@@ -21,8 +20,8 @@ import (
 type StorageResolver struct{ DB *storage.DB }
 
 // Resolve implements ContextResolver.
-func (r StorageResolver) Resolve(ctx context.Context, req ContextRequest) (bus.StepContext, error) {
-	sc := bus.StepContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
+func (r StorageResolver) Resolve(ctx context.Context, req ContextRequest) (agents.RunContext, error) {
+	sc := agents.RunContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
 	asOf, err := time.Parse(time.DateOnly, req.AsOfDate)
 	if err != nil {
 		return sc, agents.FieldError("asof_date", "asof_date %q is not YYYY-MM-DD", req.AsOfDate)

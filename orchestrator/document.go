@@ -13,20 +13,23 @@ import (
 
 // RunDocument is a run as the API shows it (ARCHITECTURE.md §6).
 type RunDocument struct {
-	RunID         string                     `json:"run_id"`
-	Pattern       string                     `json:"pattern"`
-	PatternHash   string                     `json:"pattern_hash"`
-	Status        string                     `json:"status"`
-	Inputs        json.RawMessage            `json:"inputs"`
-	Context       json.RawMessage            `json:"context"`
-	Outputs       map[string]json.RawMessage `json:"outputs"`
-	Steps         []StepDocument             `json:"steps"`
-	Errors        []StepErrorDocument        `json:"errors"`
-	CorrelationID string                     `json:"correlation_id"`
-	CreatedAt     time.Time                  `json:"created_at"`
-	FinishedAt    *time.Time                 `json:"finished_at"`
-	Display       json.RawMessage            `json:"display,omitempty"`
-	Presentation  json.RawMessage            `json:"presentation,omitempty"`
+	RunID       string `json:"run_id"`
+	Pattern     string `json:"pattern"`
+	PatternHash string `json:"pattern_hash"`
+	// PatternVersion is the version field of the pattern version the run
+	// is pinned to (its pattern_hash).
+	PatternVersion string                     `json:"pattern_version"`
+	Status         string                     `json:"status"`
+	Inputs         json.RawMessage            `json:"inputs"`
+	Context        json.RawMessage            `json:"context"`
+	Outputs        map[string]json.RawMessage `json:"outputs"`
+	Steps          []StepDocument             `json:"steps"`
+	Errors         []StepErrorDocument        `json:"errors"`
+	CorrelationID  string                     `json:"correlation_id"`
+	CreatedAt      time.Time                  `json:"created_at"`
+	FinishedAt     *time.Time                 `json:"finished_at"`
+	Display        json.RawMessage            `json:"display,omitempty"`
+	Presentation   json.RawMessage            `json:"presentation,omitempty"`
 	// Trace is the run's event log in order (the first 1,000 events; SSE
 	// and ?after= page through longer ones).
 	Trace []TraceEntry `json:"trace"`
@@ -70,7 +73,8 @@ func (e *Engine) Get(ctx context.Context, runID string) (*RunDocument, error) {
 	var run storage.RunRow
 	var steps []storage.StepRow
 	var events []storage.EventRow
-	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
+	var p *patterns.Pattern
+	err := e.db.Snapshot(ctx, func(tx pgx.Tx) error {
 		var err error
 		if run, err = storage.GetRun(ctx, tx, runID, false); err != nil {
 			return err
@@ -78,13 +82,17 @@ func (e *Engine) Get(ctx context.Context, runID string) (*RunDocument, error) {
 		if steps, err = storage.RunSteps(ctx, tx, runID); err != nil {
 			return err
 		}
-		events, err = storage.EventsAfter(ctx, tx, runID, 0, 1000)
-		return err
+		if events, err = storage.EventsAfter(ctx, tx, runID, 0, 1000); err != nil {
+			return err
+		}
+		// A run whose version cannot be loaded is still shown, without
+		// outputs.
+		p, _ = e.versions.get(ctx, tx, run.Pattern, run.PatternHash)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	p, _ := e.patterns.Get(run.Pattern)
 	d := document(run, steps, p)
 	d.Trace = make([]TraceEntry, 0, len(events))
 	for _, ev := range events {
@@ -134,6 +142,7 @@ func document(run storage.RunRow, steps []storage.StepRow, p *patterns.Pattern) 
 		}
 	}
 	if p != nil {
+		d.PatternVersion = p.Version
 		d.Outputs, _ = p.Collect(outs)
 		d.Display, d.Presentation = p.Display, p.Presentation
 	}

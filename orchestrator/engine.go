@@ -35,12 +35,14 @@ type Config struct {
 	Resolver ContextResolver
 	Logger   *slog.Logger
 	Metrics  *Metrics
+	// BusMetrics counts the results the engine could not read.
+	BusMetrics *bus.Metrics
 }
 
 // ContextResolver fixes the context of a new run. needsPack says whether
 // the pattern references {{ctx.pricing_pack_id}}.
 type ContextResolver interface {
-	Resolve(ctx context.Context, req ContextRequest) (bus.StepContext, error)
+	Resolve(ctx context.Context, req ContextRequest) (agents.RunContext, error)
 }
 
 // ContextRequest is what a resolver sees of a new run.
@@ -59,7 +61,8 @@ type Engine struct {
 	db       *storage.DB
 	bus      *bus.Bus
 	patterns *patterns.Set
-	registry *agents.Registry
+	catalog  *Catalog
+	versions *versions
 	cfg      Config
 	log      *slog.Logger
 
@@ -75,7 +78,7 @@ type Engine struct {
 }
 
 // New returns an engine. It does not consume results until Start.
-func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg Config) *Engine {
+func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, cat *Catalog, cfg Config) *Engine {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -88,7 +91,7 @@ func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, reg *agents.Registry, cfg
 	if cfg.ResultConcurrency <= 0 {
 		cfg.ResultConcurrency = 64
 	}
-	return &Engine{db: db, bus: b, patterns: ps, registry: reg, cfg: cfg, log: cfg.Logger,
+	return &Engine{db: db, bus: b, patterns: ps, catalog: cat, versions: newVersions(ps), cfg: cfg, log: cfg.Logger,
 		waiters: map[string]map[chan struct{}]struct{}{}, resultq: make(chan pendingResult), submitq: make(chan pendingSubmit), submitDone: make(chan struct{})}
 }
 
@@ -106,7 +109,9 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	e.writing.Store(true)
 	go e.submitLoop(ctx)
-	rr, err := e.bus.ConsumeResults(ctx, e.cfg.ResultConcurrency, e.log, e.enqueueResult)
+	rr, err := e.bus.ConsumeResults(ctx, bus.ResultsConfig{
+		Concurrency: e.cfg.ResultConcurrency, Logger: e.log, DeadLetters: DeadLetterStore{DB: e.db}, Classify: Classify, Metrics: e.cfg.BusMetrics,
+	}, e.enqueueResult)
 	if err != nil {
 		return err
 	}

@@ -146,7 +146,10 @@ func TestResultsApplyOnce(t *testing.T) {
 	e := setup(t, envOpts{})
 	id := e.submit(t, "one", nil)
 	d := e.wait(t, id)
-	before, _, _ := e.engine.Events(context.Background(), id, 0, 100)
+	before, _, err := e.engine.Events(context.Background(), id, 0, 100)
+	if err != nil || len(before) == 0 || len(d.Outputs["a"]) == 0 {
+		t.Fatalf("events %d (%v), output %s; want a finished run to compare against", len(before), err, d.Outputs["a"])
+	}
 	// Redelivered and stale results change nothing.
 	for _, res := range []bus.StepResult{
 		{RunID: id, StepID: "a", Attempt: 1, OK: true, Output: json.RawMessage(`{"value":"dup"}`)},
@@ -156,8 +159,14 @@ func TestResultsApplyOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	after, _, _ := e.engine.Events(context.Background(), id, 0, 100)
-	d2, _ := e.engine.Get(context.Background(), id)
+	after, _, err := e.engine.Events(context.Background(), id, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := e.engine.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(after) != len(before) || string(d2.Outputs["a"]) != string(d.Outputs["a"]) {
 		t.Fatalf("a repeated result changed the run: events %d→%d, output %s→%s", len(before), len(after), d.Outputs["a"], d2.Outputs["a"])
 	}
@@ -168,12 +177,12 @@ func TestSubmitChecksInputsAndIdempotencyKey(t *testing.T) {
 	e := setup(t, envOpts{})
 	_, err := e.engine.Submit(context.Background(), orchestrator.SubmitRequest{Pattern: "one",
 		Inputs: map[string]json.RawMessage{"v": json.RawMessage(`"seven"`), "w": json.RawMessage(`1`)}})
-	var ie *orchestrator.InputError
-	if !errors.As(err, &ie) || len(ie.Fields) != 2 {
-		t.Fatalf("submit with a wrong type and an unknown input: %v; want an InputError with 2 fields", err)
+	var ae *agents.Error
+	if !errors.As(err, &ae) || ae.Code != agents.CodeInvalidInput || len(ae.Fields) != 2 ||
+		ae.Fields[0].Field != "inputs.v" || ae.Fields[0].Code != "wrong_type" || ae.Fields[1].Field != "inputs.w" || ae.Fields[1].Code != "unknown_field" {
+		t.Fatalf("submit with a wrong type and an unknown input: %v (fields %+v); want invalid_input naming inputs.v (wrong_type) and inputs.w (unknown_field)", err, ae)
 	}
 	_, err = e.engine.Submit(context.Background(), orchestrator.SubmitRequest{Pattern: "nope"})
-	var ae *agents.Error
 	if !errors.As(err, &ae) || ae.Code != agents.CodeNotFound {
 		t.Fatalf("unknown pattern: %v; want not_found", err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -169,7 +168,7 @@ func (e *Engine) ReplayCapability(ctx context.Context, capability, by string) ([
 		r, err := e.Replay(ctx, ReplayRequest{DeadLetterID: dl.ID, RequestedBy: by})
 		o := ReplayOutcome{DeadLetterID: dl.ID}
 		if err != nil {
-			o.Error = agents.AsError(err)
+			o.Error = agents.Classify(err)
 		} else {
 			o.Replay = &r
 		}
@@ -178,74 +177,10 @@ func (e *Engine) ReplayCapability(ctx context.Context, capability, by string) ([
 	return out, nil
 }
 
-// checkArgs validates edited arguments against the capability's schema:
-// a JSON object, only known arguments, every required one present, and
-// each of the declared JSON type.
+// checkArgs validates edited arguments against the capability's input
+// schema, with the same validator that checks every step's arguments.
 func (e *Engine) checkArgs(capability string, args json.RawMessage) error {
-	spec, ok := e.registry.Get(capability)
-	if !ok {
-		return agents.Errorf(agents.CodeNotFound, "capability %s is not registered in this process", capability)
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(args, &obj); err != nil || obj == nil {
-		return agents.FieldError("args", "arguments must be a JSON object")
-	}
-	var errs []error
-	for k, v := range obj {
-		typ, known := spec.Args[k]
-		if !known {
-			errs = append(errs, agents.FieldError("args."+k, "%s takes no argument %s", capability, k))
-			continue
-		}
-		if typ != "" && !jsonHasType(v, typ) {
-			errs = append(errs, agents.FieldError("args."+k, "argument %s must be of type %s", k, typ))
-		}
-	}
-	for _, r := range spec.Required {
-		if v, ok := obj[r]; !ok || bytes.Equal(bytes.TrimSpace(v), []byte("null")) {
-			errs = append(errs, agents.FieldError("args."+r, "argument %s is required", r))
-		}
-	}
-	if len(errs) > 0 {
-		var first *agents.Error
-		errors.As(errs[0], &first)
-		return &agents.Error{Code: agents.CodeInvalidInput, Message: errors.Join(errs...).Error(), Field: first.Field}
-	}
-	return nil
-}
-
-func jsonHasType(v json.RawMessage, typ string) bool {
-	var x any
-	d := json.NewDecoder(bytes.NewReader(v))
-	d.UseNumber()
-	if err := d.Decode(&x); err != nil {
-		return false
-	}
-	switch typ {
-	case "string":
-		_, ok := x.(string)
-		return ok
-	case "number":
-		_, ok := x.(json.Number)
-		return ok
-	case "integer":
-		n, ok := x.(json.Number)
-		if !ok {
-			return false
-		}
-		_, err := n.Int64()
-		return err == nil
-	case "boolean":
-		_, ok := x.(bool)
-		return ok
-	case "array":
-		_, ok := x.([]any)
-		return ok
-	case "object":
-		_, ok := x.(map[string]any)
-		return ok
-	}
-	return true
+	return e.catalog.CheckArgs(capability, args, "args")
 }
 
 // DeadLetterStore adapts storage to the bus's dead-letter interface.
@@ -254,7 +189,7 @@ type DeadLetterStore struct{ DB *storage.DB }
 // RecordDeadLetter writes a dead letter; see storage.InsertDeadLetter.
 func (s DeadLetterStore) RecordDeadLetter(ctx context.Context, dl bus.DeadLetter) (string, error) {
 	row := storage.DeadLetterRow{
-		ID: dl.ID, Capability: dl.Capability, Reason: dl.Reason, RawPayload: dl.RawPayload,
+		ID: dl.ID, Capability: dl.Capability, Source: dl.Source, Reason: dl.Reason, RawPayload: dl.RawPayload,
 		Error: mustJSON(dl.Error), Tries: dl.Tries,
 	}
 	if dl.CorrelationID != "" {

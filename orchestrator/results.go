@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/storage"
 )
@@ -120,19 +119,22 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 				e.log.Warn("result for an unknown run", "run_id", id)
 				continue
 			}
-			st, err := e.stateOf(run, steps[id])
-			var ae *agents.Error
-			if errors.As(err, &ae) && ae.Code == agents.CodeNotFound && run.Status == storage.RunRunning {
-				// The run's pattern is no longer loaded (removed from the
-				// patterns directory): nothing can decide its next steps.
-				// End it rather than retry its results forever.
-				e.log.Error("ending a run whose pattern is gone", "run_id", id, "pattern", run.Pattern)
+			st, err := e.stateOf(ctx, tx, run, steps[id])
+			var ue *unrunnableError
+			if errors.As(err, &ue) && run.Status == storage.RunRunning {
+				// Nothing can decide the run's next steps (its pattern
+				// version cannot be loaded, say). End it rather than retry
+				// its results forever.
+				e.log.Error("ending a run that cannot be decided", "run_id", id, "pattern", run.Pattern, "err", err)
 				plan := &dispatchPlan{final: storage.RunFailed}
 				changes = append(changes, storage.RunChanges{RunID: id, EventSeq: run.EventSeq, Status: storage.RunFailed,
-					Events: []storage.EventRow{{Type: "run.completed", Data: mustJSON(map[string]any{"status": storage.RunFailed, "error": ae.Message})}}})
+					Events: []storage.EventRow{{Type: "run.completed", Data: mustJSON(map[string]any{"status": storage.RunFailed, "error": err.Error()})}}})
 				changed = append(changed, plan)
 				plans[id] = plan
 				continue
+			}
+			if ue != nil {
+				continue // an ended run: the result changes nothing
 			}
 			if err != nil {
 				return err

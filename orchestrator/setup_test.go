@@ -47,9 +47,12 @@ type env struct {
 	db     *storage.DB
 	bus    *bus.Bus
 	reg    *agents.Registry
+	cat    *orchestrator.Catalog
 	router *bus.AgentRouter
 	engine *orchestrator.Engine
 	fault  string
+	ctx    context.Context
+	log    *slog.Logger
 }
 
 type envOpts struct {
@@ -58,6 +61,11 @@ type envOpts struct {
 	maxAttempts int
 	concurrency int
 	pool        int32
+	timeout     time.Duration
+	// settings override the handler settings of single capabilities.
+	settings map[string]orchestrator.StepSettings
+	// patterns replace testPatterns.
+	patterns map[string]string
 }
 
 func setup(t testing.TB, o envOpts) *env {
@@ -95,39 +103,45 @@ func setup(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.reg = agents.NewRegistry()
-	testcaps.Register(e.reg, e.fault)
-	ps := patterns.NewSet(orchestrator.Catalog{Registry: e.reg})
-	for name, doc := range testPatterns {
+	e.reg = agents.NewRegistry(agents.Options{DB: e.db, Logger: log, CheckContracts: true})
+	e.reg.Add(testcaps.New(e.fault)(agents.Deps{DB: e.db, Logger: log}))
+	e.cat = orchestrator.MustCatalog(e.reg)
+	ps := patterns.NewSet(e.cat)
+	docs := testPatterns
+	if o.patterns != nil {
+		docs = o.patterns
+	}
+	for name, doc := range docs {
 		if probs := ps.AddDocument(name, []byte(doc)); len(probs) > 0 {
 			t.Fatalf("test pattern %s: %v", name, probs)
 		}
 	}
-	var hs []bus.Handler
-	for _, s := range e.reg.All() {
-		spec := s
-		hs = append(hs, bus.Handler{Capability: s.Name, Agent: s.Agent, Timeout: 5 * time.Second, MaxAttempts: o.maxAttempts, Concurrency: o.concurrency,
-			Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
-				return spec.Invoke(ctx, agents.RunContext{RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt}, req.Args)
-			}})
+	if o.timeout == 0 {
+		o.timeout = 5 * time.Second
+	}
+	hs, err := orchestrator.Handlers(e.cat, nil, func(c string) orchestrator.StepSettings {
+		if s, ok := o.settings[c]; ok {
+			return s
+		}
+		return orchestrator.StepSettings{Timeout: o.timeout, MaxAttempts: o.maxAttempts, Concurrency: o.concurrency}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.router, err = e.bus.NewAgentRouter(ctx, bus.AgentRouterConfig{
 		Breaker:        bus.BreakerConfig{Failures: o.failures, OpenFor: o.openFor},
 		InitialBackoff: 10 * time.Millisecond,
-		DeadLetters:    orchestrator.DeadLetterStore{DB: e.db}, Logger: log,
+		DeadLetters:    orchestrator.DeadLetterStore{DB: e.db}, Classify: orchestrator.Classify,
+		CancelGrace: time.Second, Logger: log,
 	}, hs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = e.router.Run(ctx) }()
 	<-e.router.Running()
-	e.engine = orchestrator.New(e.db, e.bus, ps, e.reg, orchestrator.Config{
-		StepDeadline: func(string) time.Duration { return time.Minute }, ResultConcurrency: 16, Logger: log,
-	})
-	if err := e.engine.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	e.ctx, e.log = ctx, log
+	e.startEngine(t, ps)
 	t.Cleanup(func() {
 		_ = e.engine.Stop()
 		_ = e.router.Close()
@@ -135,6 +149,32 @@ func setup(t testing.TB, o envOpts) *env {
 		e.bus.Close()
 	})
 	return e
+}
+
+func (e *env) startEngine(t testing.TB, ps *patterns.Set) {
+	t.Helper()
+	e.engine = orchestrator.New(e.db, e.bus, ps, e.cat, orchestrator.Config{
+		StepDeadline: func(string) time.Duration { return time.Minute }, ResultConcurrency: 16, Logger: e.log,
+	})
+	if err := e.engine.Start(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// restartEngine stops the orchestrator and starts a new one with other
+// pattern files, as a restart after an edit or a rolling deploy does.
+func (e *env) restartEngine(t testing.TB, docs map[string]string) {
+	t.Helper()
+	if err := e.engine.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	ps := patterns.NewSet(e.cat)
+	for name, doc := range docs {
+		if probs := ps.AddDocument(name, []byte(doc)); len(probs) > 0 {
+			t.Fatalf("pattern %s: %v", name, probs)
+		}
+	}
+	e.startEngine(t, ps)
 }
 
 func (e *env) setFault(t testing.TB, mode string) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"github.com/dawsos/dawsos/agents"
@@ -19,7 +22,7 @@ type runState struct {
 	pattern *patterns.Pattern
 	run     storage.RunRow
 	inputs  map[string]any
-	sc      bus.StepContext
+	rc      agents.RunContext
 	steps   []*stepState // in pattern (topological) order
 	byID    map[string]*stepState
 }
@@ -31,8 +34,9 @@ type stepState struct {
 }
 
 // newRunState builds the state of a run that is being submitted.
-func newRunState(p *patterns.Pattern, run storage.RunRow, inputs map[string]any, sc bus.StepContext) *runState {
-	st := &runState{pattern: p, run: run, inputs: inputs, sc: sc, byID: map[string]*stepState{}}
+func newRunState(p *patterns.Pattern, run storage.RunRow, inputs map[string]any, rc agents.RunContext) *runState {
+	rc.RunID = run.ID
+	st := &runState{pattern: p, run: run, inputs: inputs, rc: rc, byID: map[string]*stepState{}}
 	idOfAs := map[string]string{}
 	for _, s := range p.Steps {
 		idOfAs[s.As] = s.ID
@@ -62,31 +66,55 @@ func (e *Engine) loadRunState(ctx context.Context, q storage.Querier, runID stri
 	if err != nil {
 		return nil, err
 	}
-	return e.stateOf(run, rows)
+	return e.stateOf(ctx, q, run, rows)
 }
 
-// stateOf rebuilds a run's state from its rows.
-func (e *Engine) stateOf(run storage.RunRow, rows []storage.StepRow) (*runState, error) {
-	p, ok := e.patterns.Get(run.Pattern)
-	if !ok {
-		return nil, &agents.Error{Code: agents.CodeNotFound, Message: "pattern " + run.Pattern + " of run " + run.ID + " is no longer loaded"}
+// unrunnableError says that no decision can be made for a run: its pattern
+// version cannot be loaded, or its stored inputs or context cannot be
+// read. Such a run is ended as failed rather than retried forever.
+type unrunnableError struct {
+	runID string
+	err   error
+}
+
+func (e *unrunnableError) Error() string {
+	return "run " + e.runID + " cannot be decided: " + e.err.Error()
+}
+func (e *unrunnableError) Unwrap() error { return e.err }
+
+// stateOf rebuilds a run's state from its rows, under the pattern version
+// the run was accepted with.
+func (e *Engine) stateOf(ctx context.Context, q storage.Querier, run storage.RunRow, rows []storage.StepRow) (*runState, error) {
+	p, err := e.versions.get(ctx, q, run.Pattern, run.PatternHash)
+	if err != nil {
+		var ae *agents.Error
+		if errors.As(err, &ae) && ae.Code == agents.CodeNotFound {
+			return nil, &unrunnableError{run.ID, err}
+		}
+		return nil, err
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(run.Inputs, &raw); err != nil {
-		return nil, err
+		return nil, &unrunnableError{run.ID, fmt.Errorf("stored inputs: %w", err)}
 	}
 	// Checking the stored inputs again restores their declared Go types
-	// (an integer stays an integer for conditions).
-	inputs, _ := patterns.CheckInputs(p, raw)
-	var sc bus.StepContext
-	if err := json.Unmarshal(run.Context, &sc); err != nil {
-		return nil, err
+	// (an integer stays an integer for conditions). They were checked
+	// against this very version when the run was accepted.
+	inputs, ferrs := patterns.CheckInputs(p, raw)
+	if len(ferrs) > 0 {
+		return nil, &unrunnableError{run.ID, fmt.Errorf("stored inputs no longer check against pattern %s version %s: %v", p.ID, p.Hash(), ferrs)}
 	}
-	st := newRunState(p, run, inputs, sc)
+	var rc agents.RunContext
+	if err := json.Unmarshal(run.Context, &rc); err != nil {
+		return nil, &unrunnableError{run.ID, fmt.Errorf("stored context: %w", err)}
+	}
+	st := newRunState(p, run, inputs, rc)
 	for _, r := range rows {
-		if ss, ok := st.byID[r.StepID]; ok {
-			ss.row = r
+		ss, ok := st.byID[r.StepID]
+		if !ok {
+			return nil, &unrunnableError{run.ID, fmt.Errorf("step %s is not in pattern %s version %s", r.StepID, p.ID, p.Hash())}
 		}
+		ss.row = r
 	}
 	return st, nil
 }
@@ -98,17 +126,7 @@ func (st *runState) scope() patterns.Scope {
 			outs[s.def.As] = s.row.Output
 		}
 	}
-	return patterns.Scope{
-		Inputs: st.inputs,
-		Ctx: map[string]any{
-			"pricing_pack_id":    st.sc.PricingPackID,
-			"asof_date":          st.sc.AsOfDate,
-			"ledger_commit_hash": st.sc.LedgerCommitHash,
-			"user_id":            st.sc.UserID,
-			"run_id":             st.run.ID,
-		},
-		Steps: outs,
-	}
+	return patterns.Scope{Inputs: st.inputs, Ctx: contextScope(st.rc), Steps: outs}
 }
 
 // dispatchPlan is what a decision produced: events to write and publish,
@@ -218,7 +236,7 @@ func (st *runState) request(s *stepState) bus.StepRequest {
 	}
 	return bus.StepRequest{
 		RunID: st.run.ID, StepID: s.row.StepID, Attempt: s.row.Attempt, Capability: s.row.Capability,
-		Args: s.row.Args, Context: st.sc, CorrelationID: st.run.CorrelationID, Deadline: deadline,
+		Args: s.row.Args, Context: st.run.Context, CorrelationID: st.run.CorrelationID, Deadline: deadline,
 	}
 }
 
@@ -271,6 +289,20 @@ func (st *runState) changedRows() []storage.StepRow {
 		if s.changed {
 			out = append(out, s.row)
 		}
+	}
+	return out
+}
+
+// contextScope is the run context as patterns see it, {{ctx.<key>}}: every
+// key of agents.RunContext, empty ones included, so a reference to a key
+// that this run has no value for resolves to "".
+func contextScope(rc agents.RunContext) map[string]any {
+	out := map[string]any{}
+	t := reflect.TypeFor[agents.RunContext]()
+	v := reflect.ValueOf(rc)
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		out[name] = v.Field(i).Interface()
 	}
 	return out
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/dawsos/dawsos/agents"
-	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 )
@@ -29,16 +28,6 @@ type SubmitRequest struct {
 	AllowStalePack bool   `json:"allow_stale_pack,omitempty"`
 	CorrelationID  string `json:"-"`
 	UserID         string `json:"-"`
-}
-
-// InputError lists every input that failed its pattern's declaration.
-type InputError struct {
-	Pattern string
-	Fields  []patterns.FieldError
-}
-
-func (e *InputError) Error() string {
-	return fmt.Sprintf("inputs of %s: %d invalid", e.Pattern, len(e.Fields))
 }
 
 // Submitted is the answer to a submission.
@@ -59,7 +48,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	}
 	inputs, ferrs := patterns.CheckInputs(p, req.Inputs)
 	if len(ferrs) > 0 {
-		return Submitted{}, &InputError{Pattern: p.ID, Fields: ferrs}
+		return Submitted{}, invalidFields("the inputs of pattern "+p.ID+" are invalid", "inputs", ferrs)
 	}
 	if req.AsOfDate == "" {
 		req.AsOfDate = time.Now().UTC().Format(time.DateOnly)
@@ -82,7 +71,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 			return Submitted{RunID: id, Existing: true}, nil
 		}
 	}
-	sc := bus.StepContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
+	sc := agents.RunContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
 	if e.cfg.Resolver != nil {
 		var err error
 		sc, err = e.cfg.Resolver.Resolve(ctx, ContextRequest{
@@ -94,6 +83,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		}
 	}
 	runID := uuid.NewString()
+	sc.RunID = runID
 	run := storage.RunRow{
 		ID: runID, Pattern: p.ID, PatternHash: p.Hash(), Status: storage.RunRunning,
 		Inputs: mustJSON(inputs), Context: mustJSON(sc), CorrelationID: req.CorrelationID,
@@ -122,7 +112,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	// implicit transaction, shared with the submissions arriving meanwhile.
 	var err error
 	plan.events, err = e.writeNewRun(ctx, storage.RunChanges{
-		RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
+		RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final, Version: e.versions.pending(p),
 	})
 	if err != nil {
 		var pgErr *pgconn.PgError
@@ -140,6 +130,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		}
 		return Submitted{}, fmt.Errorf("submit run of %s: %w", p.ID, err)
 	}
+	e.versions.markStored(p.Hash())
 	e.afterCommit(ctx, runID, plan)
 	if e.cfg.Metrics != nil {
 		e.cfg.Metrics.submitted.WithLabelValues(p.ID).Inc()

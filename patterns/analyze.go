@@ -1,6 +1,7 @@
 package patterns
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -62,9 +63,17 @@ func (a *analysis) inputs() {
 			}
 			continue
 		}
+		// Enum values and the default are checked with the input's own
+		// schema: enum values against the type, the default against the
+		// type and the enum.
+		plain, err := CompileSchema("input "+name, mustMarshal(inputProperty(in, false)))
+		if err != nil {
+			a.add(at, CodeUnknownInputType, "input %q does not form a valid schema: %v", name, err)
+			continue
+		}
 		for i, e := range in.Enum {
-			if _, err := convertValue(in.Type, e); err != nil {
-				a.add(pathIndex(at+".enum", i), CodeEnumType, "enum value %s does not match type %s: %v", compactOr(e), in.Type, err)
+			if errs := plain.Validate(e); len(errs) > 0 {
+				a.add(pathIndex(at+".enum", i), CodeEnumType, "enum value %s does not match type %s: %s", compactOr(e), in.Type, errs[0].Message)
 			}
 		}
 		if in.Default == nil {
@@ -73,17 +82,39 @@ func (a *analysis) inputs() {
 		if in.Required {
 			a.add(at+".default", CodeRequiredWithDefault, "required input %q has a default, which would never be used", name)
 		}
-		v, err := convertValue(in.Type, in.Default)
-		if err != nil {
-			a.add(at+".default", CodeDefaultType, "default %s does not match type %s: %v", compactOr(in.Default), in.Type, err)
+		if errs := plain.Validate(in.Default); len(errs) > 0 {
+			a.add(at+".default", CodeDefaultType, "default %s does not match type %s: %s", compactOr(in.Default), in.Type, errs[0].Message)
 			continue
 		}
 		if len(in.Enum) > 0 {
-			if ok, _ := inEnum(in, v); !ok {
+			full, err := CompileSchema("input "+name, mustMarshal(inputProperty(in, true)))
+			if err == nil && len(full.Validate(in.Default)) > 0 {
 				a.add(at+".default", CodeDefaultNotInEnum, "default %s is not one of %s", compactOr(in.Default), enumList(in.Enum))
 			}
 		}
 	}
+	a.compileInputs()
+}
+
+func mustMarshal(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("patterns: encode %T: %v", v, err))
+	}
+	return b
+}
+
+func enumList(enum []json.RawMessage) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, e := range enum {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(compactOr(e))
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 func (a *analysis) steps() {
@@ -165,11 +196,6 @@ func (a *analysis) references() {
 					a.add(at, CodeUnknownInput, "condition reads inputs.%s, but the pattern has no input %q", name, name)
 				}
 			}
-			for _, k := range s.cond.ctxKeys {
-				if !isCtxKey(k) {
-					a.add(at, CodeUnknownCtxKey, "condition reads ctx.%s; ctx keys are %s", k, strings.Join(CtxKeys(), ", "))
-				}
-			}
 			for _, as := range s.cond.steps {
 				a.stepRef(s, at, "steps."+as, as)
 			}
@@ -197,10 +223,6 @@ func (a *analysis) reference(s *Step, at string, r Path) {
 	case RootCtx:
 		if len(r.Segments) == 0 || r.Segments[0].IsIndex {
 			a.add(at, CodeBadReference, "{{%s}}: ctx must be followed by .<key>", r)
-			return
-		}
-		if k := r.Segments[0].Field; !isCtxKey(k) {
-			a.add(at, CodeUnknownCtxKey, "{{%s}}: unknown ctx key %q; ctx keys are %s", r, k, strings.Join(CtxKeys(), ", "))
 			return
 		}
 		if len(r.Segments) > 1 {

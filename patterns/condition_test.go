@@ -12,7 +12,7 @@ func TestConditionEval(t *testing.T) {
 	t.Parallel()
 	scope := Scope{
 		Inputs: map[string]any{"include_macro": true, "n": int64(252), "rate": 0.32, "none": nil, "tags": []any{"a", "b"}},
-		Ctx:    map[string]any{CtxAsOfDate: "2025-10-21"},
+		Ctx:    map[string]any{"asof_date": "2025-10-21"},
 		Steps: map[string]json.RawMessage{
 			"position": json.RawMessage(`{"security_type": "EQUITY", "qty": 10, "weights": [0.25, 0.75]}`),
 			"bond":     json.RawMessage(`{"security_type": "BOND"}`),

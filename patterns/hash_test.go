@@ -1,7 +1,7 @@
 package patterns
 
 import (
-	"os"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -40,19 +40,41 @@ func TestHashStability(t *testing.T) {
 	}
 }
 
-func TestEmbeddedFileHashMatchesDir(t *testing.T) {
+// TestHashIsTheCanonicalEncoding pins the hash to a canonical encoding
+// written out by hand: runs are pinned to pattern versions by this hash
+// (pattern_versions), so it must not change between releases for the same
+// pattern. The expected hash is the SHA-256 of the text below (computed
+// with sha256sum), not of anything this package produces.
+func TestHashIsTheCanonicalEncoding(t *testing.T) {
 	t.Parallel()
-	data, err := os.ReadFile("portfolio_overview.json")
-	if err != nil {
-		t.Fatal(err)
+	p := mustParse(t, `{"id": "h", "version": "2", "inputs": {"a": {"type": "integer", "default": 1}},
+		"steps": [{"capability": "test.echo", "as": "s", "args": {"b": [1], "a": "{{inputs.a}}"}}], "outputs": ["s"]}`)
+	// The canonical text, for reference:
+	// {"ID":"h","Name":"","Description":"","Version":"2","Category":"","Inputs":{"a":{"type":"integer","required":false,
+	// "default":1,"has_default":true,"enum":null,"description":""}},"Steps":[{"ID":"s","Capability":"test.echo","As":"s",
+	// "Condition":"","Args":{"a":"{{inputs.a}}","b":[1]}}],"Outputs":["s"],"Display":null,"Presentation":null}
+	const want = "587482e00cfddaaa175ace0e206985784c4c6ebcb578dd5b02f4b46fb22ebac7"
+	if got := p.Hash(); got != want {
+		t.Errorf("Hash = %s, want %s (sha256 of the canonical text in the comment)", got, want)
 	}
+}
+
+// TestStoredDocumentKeepsTheHash checks what pattern_versions relies on: a
+// pattern encoded with json.Marshal parses back to the same hash.
+func TestStoredDocumentKeepsTheHash(t *testing.T) {
+	t.Parallel()
 	s := NewSet(nil)
 	if probs := s.LoadEmbedded(); len(probs) != 0 {
 		t.Fatal(probs)
 	}
-	p, _ := s.Get("portfolio_overview")
-	if got := mustParse(t, string(data)).Hash(); got != p.Hash() {
-		t.Errorf("hash of file = %s, embedded = %s", got, p.Hash())
+	for _, p := range s.List() {
+		doc, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := mustParse(t, string(doc)).Hash(); got != p.Hash() {
+			t.Errorf("%s: hash after encoding and parsing = %s, want %s", p.ID, got, p.Hash())
+		}
 	}
 }
 
@@ -67,7 +89,8 @@ func TestInputSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"additionalProperties":false,"properties":{"lookback_days":{"default":252,"description":"Trading days of history for performance figures (252 = one year).","type":"integer"},` +
+	want := `{"additionalProperties":false,"properties":{"lookback_days":{"default":252,"description":"Trading days of history for performance figures (252 = one year).",` +
+		`"maximum":9223372036854775807,"minimum":-9223372036854775808,"type":"integer"},` +
 		`"portfolio_id":{"description":"The portfolio to analyse.","format":"uuid","type":"string"}},"required":["portfolio_id"],"type":"object"}`
 	if string(raw) != want {
 		t.Errorf("InputSchema = %s\nwant %s", raw, want)

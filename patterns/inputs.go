@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 )
@@ -41,15 +39,8 @@ func jsonSchemaType(t string) string {
 	return t
 }
 
-// Field error codes returned by CheckInputs; wire names.
-const (
-	InputUnknown = "input_unknown"
-	InputMissing = "input_missing"
-	InputType    = "input_type"
-	InputEnum    = "input_not_in_enum"
-)
-
-// FieldError is one defect of the inputs of a run request.
+// FieldError is one defect of the inputs of a run request, of the
+// arguments of a step or of any document checked against a Schema.
 type FieldError struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
@@ -58,7 +49,31 @@ type FieldError struct {
 
 func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 
-// CheckInputs checks the inputs of a run against the pattern's declarations
+// inputProperty is the JSON Schema of one declared input. Integers are
+// bounded to int64, the type conditions and capabilities see.
+func inputProperty(in Input, withEnum bool) map[string]any {
+	prop := map[string]any{"type": jsonSchemaType(in.Type)}
+	switch in.Type {
+	case TypeUUID:
+		prop["format"] = "uuid"
+	case TypeDate:
+		prop["format"] = "date"
+	case TypeInteger:
+		prop["minimum"], prop["maximum"] = json.Number("-9223372036854775808"), json.Number("9223372036854775807")
+	}
+	if in.Description != "" {
+		prop["description"] = in.Description
+	}
+	if in.Default != nil {
+		prop["default"] = json.RawMessage(in.Default)
+	}
+	if withEnum && len(in.Enum) > 0 {
+		prop["enum"] = in.Enum
+	}
+	return prop
+}
+
+// CheckInputs checks the inputs of a run against the pattern's input schema
 // and returns them converted and completed: declared defaults fill absent
 // inputs, and absent optional inputs without a default are nil, so that
 // every declared input can be referenced. A JSON null counts as absent.
@@ -66,55 +81,42 @@ func (e FieldError) Error() string { return e.Field + ": " + e.Message }
 // float64, bool, []any or map[string]any (numbers inside them int64 when
 // integral, else float64). Every defect is reported, sorted by field name.
 func CheckInputs(p *Pattern, inputs map[string]json.RawMessage) (map[string]any, []FieldError) {
-	out := make(map[string]any, len(p.Inputs))
-	var errs []FieldError
-	for name := range inputs {
-		if _, ok := p.Inputs[name]; !ok {
-			errs = append(errs, FieldError{Field: name, Code: InputUnknown,
-				Message: fmt.Sprintf("pattern %s has no input %q", p.ID, name)})
-		}
-	}
-	for name, in := range p.Inputs {
-		raw, given := inputs[name]
-		if given && bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-			given = false
-		}
-		switch {
-		case given:
-		case in.Required:
-			errs = append(errs, FieldError{Field: name, Code: InputMissing, Message: "required input is missing"})
-			continue
-		case in.Default != nil:
-			raw = in.Default
-		default:
-			out[name] = nil
+	given := make(map[string]any, len(inputs))
+	for name, raw := range inputs {
+		if bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
 			continue
 		}
-		v, err := convertValue(in.Type, raw)
+		v, err := decodeJSON(raw)
 		if err != nil {
-			errs = append(errs, FieldError{Field: name, Code: InputType, Message: err.Error()})
-			continue
+			return nil, []FieldError{{Field: name, Code: FieldType, Message: "not a JSON value: " + err.Error()}}
 		}
-		if len(in.Enum) > 0 {
-			if ok, err := inEnum(in, v); err != nil || !ok {
-				errs = append(errs, FieldError{Field: name, Code: InputEnum,
-					Message: fmt.Sprintf("value %s is not one of %s", compactOr(raw), enumList(in.Enum))})
+		given[name] = v
+	}
+	if p.inputSchema == nil {
+		return nil, []FieldError{{Code: FieldInvalid, Message: "pattern " + p.ID + " has no compiled input schema"}}
+	}
+	if errs := p.inputSchema.ValidateValue(given); len(errs) > 0 {
+		return nil, errs
+	}
+	out := make(map[string]any, len(p.Inputs))
+	for name, in := range p.Inputs {
+		v, ok := given[name]
+		if !ok {
+			if in.Default == nil {
+				out[name] = nil
 				continue
 			}
-		}
-		out[name] = v
-	}
-	slices.SortFunc(errs, func(a, b FieldError) int {
-		if a.Field != b.Field {
-			if a.Field < b.Field {
-				return -1
+			dv, err := decodeJSON(in.Default)
+			if err != nil {
+				return nil, []FieldError{{Field: name, Code: FieldInvalid, Message: "default: " + err.Error()}}
 			}
-			return 1
+			v = dv
 		}
-		return 0
-	})
-	if len(errs) > 0 {
-		return nil, errs
+		cv, err := convertValue(in.Type, v)
+		if err != nil {
+			return nil, []FieldError{{Field: name, Code: FieldType, Message: err.Error()}}
+		}
+		out[name] = cv
 	}
 	return out, nil
 }
@@ -127,106 +129,28 @@ func compactOr(raw json.RawMessage) string {
 	return b.String()
 }
 
-func enumList(enum []json.RawMessage) string {
-	var b bytes.Buffer
-	b.WriteByte('[')
-	for i, e := range enum {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(compactOr(e))
-	}
-	b.WriteByte(']')
-	return b.String()
-}
-
-// inEnum compares the canonical JSON of v with each enum value converted to
-// the input's type, so 0.95 and 9.5e-1 match.
-func inEnum(in Input, v any) (bool, error) {
-	want, err := marshalCompact(v)
-	if err != nil {
-		return false, err
-	}
-	for _, e := range in.Enum {
-		ev, err := convertValue(in.Type, e)
-		if err != nil {
-			continue
-		}
-		got, err := marshalCompact(ev)
-		if err == nil && bytes.Equal(got, want) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// convertValue checks raw against an input type and converts it.
-func convertValue(typ string, raw json.RawMessage) (any, error) {
-	v, err := decodeJSON(raw)
-	if err != nil {
-		return nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	want := func() error { return fmt.Errorf("want %s, got %s", typeNoun(typ), describeValue(v)) }
+// convertValue turns a value that passed the input schema into the Go type
+// of its input type.
+func convertValue(typ string, v any) (any, error) {
 	switch typ {
-	case TypeString:
-		s, ok := v.(string)
-		if !ok {
-			return nil, want()
-		}
-		return s, nil
 	case TypeUUID:
-		s, ok := v.(string)
-		if !ok {
-			return nil, want()
-		}
-		u, err := uuid.Parse(s)
+		u, err := uuid.Parse(v.(string))
 		if err != nil {
-			return nil, fmt.Errorf("want a UUID, got %q: %w", s, err)
+			return nil, err
 		}
 		return u.String(), nil
-	case TypeDate:
-		s, ok := v.(string)
-		if !ok {
-			return nil, want()
-		}
-		if _, err := time.Parse(time.DateOnly, s); err != nil || len(s) != len(time.DateOnly) {
-			return nil, fmt.Errorf("want a date as YYYY-MM-DD, got %q", s)
-		}
-		return s, nil
-	case TypeBoolean:
-		b, ok := v.(bool)
-		if !ok {
-			return nil, want()
-		}
-		return b, nil
 	case TypeInteger:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, want()
-		}
-		return parseInteger(n)
+		return parseInteger(v.(json.Number))
 	case TypeNumber:
-		n, ok := v.(json.Number)
-		if !ok {
-			return nil, want()
-		}
-		f, err := strconv.ParseFloat(string(n), 64)
+		f, err := strconv.ParseFloat(string(v.(json.Number)), 64)
 		if err != nil {
-			return nil, fmt.Errorf("number %s is out of range", n)
+			return nil, fmt.Errorf("number %s is out of range", v)
 		}
 		return f, nil
-	case TypeArray:
-		if _, ok := v.([]any); !ok {
-			return nil, want()
-		}
-		return celValue(v)
-	case TypeObject:
-		if _, ok := v.(map[string]any); !ok {
-			return nil, want()
-		}
+	case TypeArray, TypeObject:
 		return celValue(v)
 	}
-	return nil, fmt.Errorf("unknown input type %q", typ)
+	return v, nil
 }
 
 // parseInteger accepts any JSON number with an integral value that fits an
@@ -240,14 +164,4 @@ func parseInteger(n json.Number) (int64, error) {
 		return 0, fmt.Errorf("want an integer, got %s", n)
 	}
 	return int64(f), nil
-}
-
-func typeNoun(t string) string {
-	switch t {
-	case TypeInteger:
-		return "an integer"
-	case TypeArray, TypeObject:
-		return "an " + t
-	}
-	return "a " + t
 }

@@ -1,6 +1,7 @@
 package patterns
 
 import (
+	"encoding/json"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -10,8 +11,8 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeCatalog is a fixed table of capability specs; it stands in for the
-// agents registry, which this package may not import.
+// fakeCatalog is a fixed table of capability schemas, written by hand; it
+// stands in for the agents registry, which this package may not import.
 type fakeCatalog map[string]CapabilitySpec
 
 func (c fakeCatalog) Capability(name string) (CapabilitySpec, bool) {
@@ -19,27 +20,59 @@ func (c fakeCatalog) Capability(name string) (CapabilitySpec, bool) {
 	return s, ok
 }
 
+func (c fakeCatalog) Context() *Schema { return testContext }
+
+func mustSchema(name, doc string) *Schema {
+	s, err := CompileSchema(name, json.RawMessage(doc))
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+var testContext = mustSchema("ctx", `{"type": "object", "properties": {
+	"run_id": {"type": "string"}, "pricing_pack_id": {"type": "string"}, "asof_date": {"type": "string"},
+	"ledger_commit_hash": {"type": "string"}, "user_id": {"type": "string"}}}`)
+
 // testCatalog covers the capabilities used by the tests and by the
 // embedded pattern files.
 var testCatalog = fakeCatalog{
 	"portfolio.get_valued_positions": {
-		Name:     "portfolio.get_valued_positions",
-		Args:     map[string]ArgSpec{"portfolio_id": {Type: "string"}, "pricing_pack_id": {Type: "string"}},
-		Required: []string{"portfolio_id", "pricing_pack_id"},
+		Name: "portfolio.get_valued_positions",
+		Input: mustSchema("gvp in", `{"type": "object", "additionalProperties": false,
+			"properties": {"portfolio_id": {"type": "string", "format": "uuid"}, "pricing_pack_id": {"type": "string", "minLength": 1}},
+			"required": ["portfolio_id", "pricing_pack_id"]}`),
+		Output: mustSchema("gvp out", `{"type": "object", "properties": {
+			"total_value": {"type": "string", "format": "decimal"},
+			"base_currency": {"type": "string"},
+			"unrealized": {"type": ["string", "null"], "format": "decimal"},
+			"positions": {"type": ["array", "null"], "items": {"type": "object",
+				"properties": {"symbol": {"type": "string"}, "sector": {"type": "string"}, "market_value": {"type": "string", "format": "decimal"},
+					"weight": {"type": "string", "format": "decimal"}},
+				"required": ["symbol", "sector", "market_value", "weight"]}}},
+			"required": ["total_value", "base_currency", "positions"]}`),
 	},
 	"portfolio.sector_allocation": {
-		Name:     "portfolio.sector_allocation",
-		Args:     map[string]ArgSpec{"positions": {Type: "array"}, "total_value": {Type: "number"}},
-		Required: []string{"positions"},
+		Name: "portfolio.sector_allocation",
+		Input: mustSchema("sa in", `{"type": "object", "additionalProperties": false, "properties": {
+			"positions": {"type": ["array", "null"], "items": {"type": "object",
+				"properties": {"symbol": {"type": "string"}, "sector": {"type": "string"}, "market_value": {"type": ["string", "number"], "format": "decimal"}},
+				"required": ["symbol", "sector", "market_value"]}},
+			"total_value": {"type": ["string", "number"], "format": "decimal"}},
+			"required": ["positions"]}`),
+		Output: mustSchema("sa out", `{"type": "object", "properties": {"sectors": {"type": "array"}}}`),
 	},
 	"metrics.compute_twr": {
-		Name:     "metrics.compute_twr",
-		Args:     map[string]ArgSpec{"portfolio_id": {Type: "string"}, "lookback_days": {Type: "integer"}, "note": {}},
-		Required: []string{"portfolio_id"},
+		Name: "metrics.compute_twr",
+		Input: mustSchema("twr in", `{"type": "object", "additionalProperties": false, "properties": {
+			"portfolio_id": {"type": "string"}, "lookback_days": {"type": "integer", "minimum": 1}, "note": {}},
+			"required": ["portfolio_id"]}`),
+		Output: mustSchema("twr out", `{"type": "object", "properties": {"twr": {"type": "number"}}, "required": ["twr"]}`),
 	},
 	"test.echo": {
-		Name: "test.echo",
-		Args: map[string]ArgSpec{"a": {}, "b": {}, "c": {}},
+		Name:   "test.echo",
+		Input:  mustSchema("echo in", `{"type": "object", "additionalProperties": false, "properties": {"a": {}, "b": {}, "c": {}}}`),
+		Output: mustSchema("echo out", `{}`),
 	},
 }
 

@@ -35,6 +35,8 @@ type Pattern struct {
 	byAs       map[string]*Step
 	order      []*Step
 	problems   []Problem // catalog-independent, found by Parse
+	// inputSchema checks the inputs of every run.
+	inputSchema *Schema
 }
 
 // Input declares one input of a pattern.

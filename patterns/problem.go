@@ -61,12 +61,15 @@ const (
 	CodeArgumentType          = "argument_type_mismatch"
 
 	// References and the step graph.
-	CodeBadReference     = "bad_reference"
-	CodeUnknownInput     = "unknown_input"
-	CodeUnknownCtxKey    = "unknown_ctx_key"
-	CodeUnknownStep      = "unknown_step"
-	CodeForwardReference = "forward_reference"
-	CodeCycle            = "cycle"
+	CodeBadReference  = "bad_reference"
+	CodeUnknownInput  = "unknown_input"
+	CodeUnknownCtxKey = "unknown_ctx_key"
+	// CodeUnknownReferenceField: a reference names a field the producing
+	// capability's output schema does not have.
+	CodeUnknownReferenceField = "unknown_reference_field"
+	CodeUnknownStep           = "unknown_step"
+	CodeForwardReference      = "forward_reference"
+	CodeCycle                 = "cycle"
 
 	// Conditions.
 	CodeConditionCompile      = "condition_compile_error"

@@ -15,28 +15,6 @@ const (
 	RootSteps = "steps"
 )
 
-// Run-context keys a pattern may reference as {{ctx.<key>}}.
-const (
-	CtxPricingPackID    = "pricing_pack_id"
-	CtxAsOfDate         = "asof_date"
-	CtxLedgerCommitHash = "ledger_commit_hash"
-	CtxUserID           = "user_id"
-	CtxRunID            = "run_id"
-)
-
-// CtxKeys lists the run-context keys in a fixed order.
-func CtxKeys() []string {
-	return []string{CtxPricingPackID, CtxAsOfDate, CtxLedgerCommitHash, CtxUserID, CtxRunID}
-}
-
-func isCtxKey(k string) bool {
-	switch k {
-	case CtxPricingPackID, CtxAsOfDate, CtxLedgerCommitHash, CtxUserID, CtxRunID:
-		return true
-	}
-	return false
-}
-
 // maxIndex bounds array indexes in references; larger ones are typos.
 const maxIndex = 1 << 30
 

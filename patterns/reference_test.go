@@ -89,7 +89,7 @@ func testScope() Scope {
 	return Scope{
 		Inputs: map[string]any{"pid": "6f1c2a9e-2f4b-4c8e-9d3a-1b2c3d4e5f60", "n": int64(252), "rate": 0.32, "flag": true,
 			"obj": map[string]any{"k": []any{int64(1), "two"}}, "none": nil},
-		Ctx: map[string]any{CtxPricingPackID: "PP_2025-10-21", CtxAsOfDate: "2025-10-21"},
+		Ctx: map[string]any{"pricing_pack_id": "PP_2025-10-21", "asof_date": "2025-10-21"},
 		Steps: map[string]json.RawMessage{
 			"valued": json.RawMessage(`{"positions": [{"symbol": "AAPL", "qty": 10.50}, {"symbol": "<M&S>", "qty": 3}], "total_value": 123456.789012345678, "meta": {"ok": true}, "nothing": null}`),
 		},

@@ -3,36 +3,32 @@ package patterns
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // Catalog gives the capability specs a pattern is checked against; the
-// agents registry implements it. Defined here, by its consumer, so this
-// package imports nothing of ours.
+// agents registry implements it (through the orchestrator). Defined here,
+// by its consumer, so this package imports nothing of ours.
 type Catalog interface {
 	Capability(name string) (CapabilitySpec, bool)
+	// Context is the schema of the run context, which {{ctx.<key>}}
+	// references are checked against.
+	Context() *Schema
 }
 
-// CapabilitySpec is what validation needs to know of a capability's input.
-// Args lists every argument the capability accepts: a nil or empty map
-// means it takes none.
+// CapabilitySpec is what validation needs to know of a capability: the
+// schema of its arguments and of its output.
 type CapabilitySpec struct {
-	Name     string
-	Args     map[string]ArgSpec
-	Required []string
-}
-
-// ArgSpec is one argument of a capability.
-type ArgSpec struct {
-	// Type is a JSON Schema type: string, integer, number, boolean, array,
-	// object, or "" for any.
-	Type string
+	Name   string
+	Input  *Schema
+	Output *Schema
 }
 
 // Validate returns every problem of the pattern: those found by Parse
-// without a catalog, plus, when cat is not nil, unknown capabilities and
-// arguments that the capability does not accept, lacks, or gets with the
-// wrong JSON type. An empty result means the pattern can run.
+// without a catalog, plus, when cat is not nil, unknown capabilities,
+// references that do not resolve against the producing capability's
+// output schema (or the run context's), and arguments that the consuming
+// capability does not accept, lacks, or gets with the wrong type, at any
+// depth. An empty result means the pattern can run.
 func Validate(p *Pattern, cat Catalog) []Problem {
 	probs := make([]Problem, 0, len(p.problems))
 	for _, pr := range p.problems {
@@ -42,9 +38,11 @@ func Validate(p *Pattern, cat Catalog) []Problem {
 	if cat == nil {
 		return probs
 	}
-	add := func(path, code, format string, a ...any) {
-		probs = append(probs, Problem{File: p.file, Path: path, Code: code, Message: fmt.Sprintf(format, a...)})
+	c := &typeChecker{p: p, cat: cat, out: map[string]*schemaNode{}, probs: &probs}
+	if cs := cat.Context(); cs != nil {
+		c.ctx = cs.node
 	}
+	specs := make([]*CapabilitySpec, len(p.Steps))
 	for i, s := range p.Steps {
 		at := pathIndex("$.steps", i)
 		if s.Capability == "" || !capabilityRe.MatchString(s.Capability) {
@@ -52,90 +50,44 @@ func Validate(p *Pattern, cat Catalog) []Problem {
 		}
 		spec, ok := cat.Capability(s.Capability)
 		if !ok {
-			add(at+".capability", CodeUnknownCapability, "no agent provides capability %q", s.Capability)
+			c.add(at+".capability", CodeUnknownCapability, "no agent provides capability %q", s.Capability)
+			continue
+		}
+		specs[i] = &spec
+		if spec.Output != nil && s.As != "" && p.byAs[s.As] == s {
+			c.out[s.As] = spec.Output.node
+		}
+	}
+	for i, s := range p.Steps {
+		at := pathIndex("$.steps", i)
+		if specs[i] == nil || specs[i].Input == nil {
+			// Unknown capability: its references are still resolved.
+			for _, r := range s.refs {
+				c.refNode(r.ref, r.path)
+			}
 			continue
 		}
 		if len(s.Args) > 0 && s.Args[0] != '{' {
 			continue // already reported
 		}
-		given := map[string]argTop{}
-		for _, t := range s.argTops {
-			given[t.key] = t
-			as, ok := spec.Args[t.key]
-			if !ok {
-				add(t.path, CodeUnknownArgument, "capability %s has no argument %q%s", s.Capability, t.key, knownArgs(spec))
-				continue
-			}
-			if got := argJSONType(p, t); got != "" && !typeFits(as.Type, got) {
-				add(t.path, CodeArgumentType, "argument %q of %s wants %s, got %s", t.key, s.Capability, as.Type, got)
+		c.checkArgs(s, at, specs[i].Input.node)
+	}
+	for i, s := range p.Steps {
+		if s.cond == nil || c.ctx == nil {
+			continue
+		}
+		for _, k := range s.cond.ctxKeys {
+			if c.ctx.field(k) == nil {
+				c.add(pathIndex("$.steps", i)+".condition", CodeUnknownCtxKey, "condition reads ctx.%s, which is not a run-context key%s", k, fieldList(c.ctx))
 			}
 		}
-		for _, r := range spec.Required {
-			if t, ok := given[r]; !ok || t.kind == kindNull {
-				add(at+".args", CodeMissingArgument, "capability %s requires argument %q", s.Capability, r)
-			}
+	}
+	for _, o := range p.outputs {
+		if len(o.ref.Segments) > 0 {
+			c.refNode(o.ref, o.path)
 		}
 	}
 	return probs
-}
-
-func knownArgs(spec CapabilitySpec) string {
-	if len(spec.Args) == 0 {
-		return "; it takes no arguments"
-	}
-	return "; it takes " + strings.Join(sortedKeys(spec.Args), ", ")
-}
-
-// argJSONType is the JSON type a top-level argument will have after
-// resolution, or "" when that is not known before the run (a step output,
-// a part of an object input, or null).
-func argJSONType(p *Pattern, t argTop) string {
-	switch t.kind {
-	case kindNull:
-		return ""
-	case kindBool:
-		return "boolean"
-	case kindNumber:
-		if _, err := parseInteger(t.num); err == nil {
-			return "integer"
-		}
-		return "number"
-	case kindArray:
-		return "array"
-	case kindObject:
-		return "object"
-	}
-	if t.whole == nil {
-		return "string"
-	}
-	r := t.whole
-	switch r.Root {
-	case RootCtx:
-		if len(r.Segments) == 1 {
-			return "string"
-		}
-	case RootInputs:
-		if len(r.Segments) == 1 && !r.Segments[0].IsIndex {
-			if in, ok := p.Inputs[r.Segments[0].Field]; ok && knownType(in.Type) {
-				return jsonSchemaType(in.Type)
-			}
-		}
-	}
-	return ""
-}
-
-// typeFits reports whether a value of JSON type got is acceptable where
-// want is declared; integers are numbers.
-func typeFits(want, got string) bool {
-	switch want {
-	case "", got:
-		return true
-	case "number":
-		return got == "integer"
-	case "string", "integer", "boolean", "array", "object":
-		return false
-	}
-	return true // a schema type this check does not model
 }
 
 // ValidateDocument parses data and validates it, turning decoding errors

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -46,6 +47,14 @@ func Open(ctx context.Context, cfg PoolConfig) (*DB, error) {
 	}
 	if cfg.MaxConns > 0 {
 		pc.MaxConns = cfg.MaxConns
+	}
+	// When a query's context ends (a step's attempt timed out, a client went
+	// away), ask the server to cancel the query, so it stops working and the
+	// connection comes back to the pool usable. pgx's default instead sets a
+	// deadline on the socket, which breaks the connection and leaves the
+	// server running the query until it next writes to the client.
+	pc.ConnConfig.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 0, DeadlineDelay: cancelGrace}
 	}
 	if cfg.AcquireTimeout <= 0 {
 		cfg.AcquireTimeout = 5 * time.Second
@@ -95,15 +104,30 @@ func (db *DB) Acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	return c, nil
 }
 
+// cancelGrace is how long a query whose context ended may take to answer
+// the server's cancellation before the socket is given a deadline too.
+const cancelGrace = 2 * time.Second
+
 // Tx runs fn in one transaction on a connection acquired with a deadline,
 // committing when fn returns nil and rolling back otherwise.
 func (db *DB) Tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return db.TxWith(ctx, pgx.TxOptions{}, fn)
+}
+
+// Snapshot runs fn in a REPEATABLE READ READ ONLY transaction: every query
+// in it sees the same state, and opening it is one round trip.
+func (db *DB) Snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
+	return db.TxWith(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+// TxWith runs fn in a transaction with the given options.
+func (db *DB) TxWith(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
 	c, err := db.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Release()
-	return pgx.BeginFunc(ctx, c, fn)
+	return pgx.BeginTxFunc(ctx, c, opts, fn)
 }
 
 // SendBatch sends a batch on a connection acquired with a deadline. Outside

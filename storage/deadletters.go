@@ -11,15 +11,18 @@ import (
 )
 
 // ErrDeadLetterNotFound is returned when an id names no dead letter.
-var ErrDeadLetterNotFound = errors.New("dead letter not found")
+var ErrDeadLetterNotFound = fmt.Errorf("dead letter %w", ErrNotFound)
 
 // DeadLetterRow is one row of dead_letters.
 type DeadLetterRow struct {
-	ID            string          `json:"id"`
-	RunID         *string         `json:"run_id,omitempty"`
-	StepID        *string         `json:"step_id,omitempty"`
-	Attempt       *int            `json:"attempt,omitempty"`
-	Capability    string          `json:"capability"`
+	ID         string  `json:"id"`
+	RunID      *string `json:"run_id,omitempty"`
+	StepID     *string `json:"step_id,omitempty"`
+	Attempt    *int    `json:"attempt,omitempty"`
+	Capability string  `json:"capability"`
+	// Source is "step" for a step request, "result" for a step result the
+	// orchestrator could not read.
+	Source        string          `json:"source"`
 	Reason        string          `json:"reason"`
 	Request       json.RawMessage `json:"request,omitempty"`
 	RawPayload    []byte          `json:"raw_payload,omitempty"`
@@ -31,13 +34,13 @@ type DeadLetterRow struct {
 	ReplayedAt    *time.Time      `json:"replayed_at,omitempty"`
 }
 
-const dlCols = `id, run_id, step_id, attempt, capability, reason, request, raw_payload, error, tries, correlation_id, status, created_at, replayed_at`
+const dlCols = `id, run_id, step_id, attempt, capability, source, reason, request, raw_payload, error, tries, correlation_id, status, created_at, replayed_at`
 
 func scanDL(row pgx.Row) (DeadLetterRow, error) {
 	var d DeadLetterRow
 	var id [16]byte
 	var run *[16]byte
-	err := row.Scan(&id, &run, &d.StepID, &d.Attempt, &d.Capability, &d.Reason, &d.Request, &d.RawPayload,
+	err := row.Scan(&id, &run, &d.StepID, &d.Attempt, &d.Capability, &d.Source, &d.Reason, &d.Request, &d.RawPayload,
 		&d.Error, &d.Tries, &d.CorrelationID, &d.Status, &d.CreatedAt, &d.ReplayedAt)
 	d.ID = uuidString(id)
 	if run != nil {
@@ -51,11 +54,14 @@ func scanDL(row pgx.Row) (DeadLetterRow, error) {
 // recorded twice keeps the first row, whose id is returned.
 func InsertDeadLetter(ctx context.Context, q Querier, d DeadLetterRow) (string, error) {
 	var id [16]byte
-	err := q.QueryRow(ctx, `INSERT INTO dead_letters (id, run_id, step_id, attempt, capability, reason, request, raw_payload, error, tries, correlation_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	if d.Source == "" {
+		d.Source = "step"
+	}
+	err := q.QueryRow(ctx, `INSERT INTO dead_letters (id, run_id, step_id, attempt, capability, source, reason, request, raw_payload, error, tries, correlation_id)
+		VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (run_id, step_id, attempt) WHERE run_id IS NOT NULL DO NOTHING
 		RETURNING id`,
-		d.ID, d.RunID, d.StepID, d.Attempt, d.Capability, d.Reason, d.Request, d.RawPayload, d.Error, d.Tries, d.CorrelationID).Scan(&id)
+		d.ID, d.RunID, d.StepID, d.Attempt, d.Capability, d.Reason, d.Request, d.RawPayload, d.Error, d.Tries, d.CorrelationID, d.Source).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = q.QueryRow(ctx, `SELECT id FROM dead_letters WHERE run_id = $1 AND step_id = $2 AND attempt = $3`,
 			d.RunID, d.StepID, d.Attempt).Scan(&id)

@@ -34,8 +34,9 @@ const (
 	StepCanceled     = "canceled"
 )
 
-// ErrRunNotFound is returned when a run id names no run.
-var ErrRunNotFound = errors.New("run not found")
+// ErrRunNotFound is returned when a run id names no run; it is an
+// ErrNotFound.
+var ErrRunNotFound = fmt.Errorf("run %w", ErrNotFound)
 
 // RunRow is one row of runs.
 type RunRow struct {
@@ -275,9 +276,11 @@ func uuidString(b [16]byte) string { return uuid.UUID(b).String() }
 // which must hold the run's row lock (or be creating the run).
 type RunChanges struct {
 	RunID string
-	// NewRun and NewSteps create a run.
+	// NewRun and NewSteps create a run; Version, when set, stores the
+	// pattern version the run pins (before the run, whose key needs it).
 	NewRun   *RunRow
 	NewSteps []StepRow
+	Version  *PatternVersion
 	// Steps are existing steps whose mutable fields are written back.
 	Steps []StepRow
 	// Events are numbered after EventSeq, the run's last event number as
@@ -286,6 +289,12 @@ type RunChanges struct {
 	EventSeq int64
 	// Status, when set, moves the run to it (finished_at follows).
 	Status string
+}
+
+// PatternVersion is a row of pattern_versions.
+type PatternVersion struct {
+	Hash, PatternID, Version string
+	Document                 []byte
 }
 
 // WriteRunChanges writes c and returns the events with their numbers.
@@ -309,6 +318,20 @@ func WriteRunChanges(ctx context.Context, q Querier, c RunChanges) ([]EventRow, 
 func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 	now := time.Now().UTC()
 	out := make([][]EventRow, len(cs))
+	var pv struct{ hash, id, version, doc []string }
+	seenVersion := map[string]bool{}
+	for _, c := range cs {
+		if v := c.Version; v != nil && !seenVersion[v.Hash] {
+			seenVersion[v.Hash] = true
+			pv.hash, pv.id = append(pv.hash, v.Hash), append(pv.id, v.PatternID)
+			pv.version, pv.doc = append(pv.version, v.Version), append(pv.doc, string(v.Document))
+		}
+	}
+	if len(pv.hash) > 0 {
+		b.Queue(`INSERT INTO pattern_versions (hash, pattern_id, version, document)
+			SELECT h, i, v, d::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS x(h, i, v, d)
+			ON CONFLICT (hash) DO NOTHING`, pv.hash, pv.id, pv.version, pv.doc)
+	}
 	var (
 		nr struct {
 			id, pattern, hash, inputs, context, corr, status []string

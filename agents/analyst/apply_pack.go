@@ -5,68 +5,54 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/storage"
 )
 
-// ApplyPackInput values given positions with a pack.
-type ApplyPackInput struct {
-	Positions     []Position `json:"positions"`
-	PricingPackID string     `json:"pricing_pack_id"`
-	BaseCurrency  string     `json:"base_currency"`
+func (a *Analyst) applyPack() agents.Def {
+	return agents.Read(agents.Meta{
+		Name:        "pricing.apply_pack",
+		Description: "Values given positions with a pricing pack's closes and FX rates: local value, market value in the base currency, unrealised P&L, weight, total.",
+		Reads:       []string{"prices", "fx_rates", "pricing_packs", "securities"},
+		Codes:       []string{agents.CodeNotFound, agents.CodeMissingPrice, agents.CodeMissingFX},
+	}, a.ApplyPack)
 }
 
-// Validate checks the arguments before any query.
-func (in ApplyPackInput) Validate() error {
-	if in.PricingPackID == "" {
-		return agents.FieldError("pricing_pack_id", "pricing_pack_id is empty")
-	}
-	if len(in.BaseCurrency) != 3 {
-		return agents.FieldError("base_currency", "base_currency %q is not a 3-letter code", in.BaseCurrency)
-	}
-	for i, p := range in.Positions {
-		if p.SecurityID == uuid.Nil {
-			return agents.FieldError(fmt.Sprintf("positions[%d].security_id", i), "security_id is missing")
-		}
-	}
-	return nil
+// ApplyPackInput values given positions with a pack.
+type ApplyPackInput struct {
+	Positions     []Position `json:"positions" doc:"Positions, as ledger.positions returns them."`
+	PricingPackID string     `json:"pricing_pack_id" jsonschema:"minLength=1" doc:"The pack to value with."`
+	BaseCurrency  string     `json:"base_currency" jsonschema:"pattern=^[A-Z]{3}$" doc:"The currency to value in."`
 }
 
 // ApplyPack implements pricing.apply_pack: value = quantity × close ×
 // rate(close currency → base); a missing close or rate is an error naming
 // the security or the pair, never a 0 or a 1.
-func (a *Analyst) ApplyPack(ctx context.Context, rc agents.RunContext, in ApplyPackInput) (ValuedPositionsOutput, error) {
-	out := ValuedPositionsOutput{PricingPackID: in.PricingPackID, AsOfDate: rc.AsOfDate, BaseCurrency: in.BaseCurrency,
+func (a *Analyst) ApplyPack(ctx context.Context, c *agents.Call, in ApplyPackInput) (ValuedPositionsOutput, error) {
+	out := ValuedPositionsOutput{PricingPackID: in.PricingPackID, AsOfDate: c.Run.AsOfDate, BaseCurrency: in.BaseCurrency,
 		Positions: []ValuedPosition{}, Cash: []CashLine{}}
-	err := a.db.Tx(ctx, func(tx pgx.Tx) error {
-		ids := make([]uuid.UUID, len(in.Positions))
-		for i, p := range in.Positions {
-			ids[i] = p.SecurityID
-		}
-		prices, err := storage.PricesInPack(ctx, tx, in.PricingPackID, ids)
-		if err != nil {
-			return err
-		}
-		rates := map[string]decimal.Decimal{}
-		for _, p := range in.Positions {
-			pr := prices[p.SecurityID]
-			rate, ok := rates[pr.Currency]
-			if !ok {
-				rate, err = storage.FXRate(ctx, tx, in.PricingPackID, pr.Currency, in.BaseCurrency)
-				if err != nil {
-					return fmt.Errorf("value %s: %w", p.Symbol, err)
-				}
-				rates[pr.Currency] = rate
-			}
-			out.Positions = append(out.Positions, valuePosition(p, pr.Close, pr.Currency, rate))
-		}
-		return nil
-	})
+	ids := make([]uuid.UUID, len(in.Positions))
+	for i, p := range in.Positions {
+		ids[i] = p.SecurityID
+	}
+	prices, err := storage.PricesInPack(ctx, c.DB, in.PricingPackID, ids)
 	if err != nil {
-		return ValuedPositionsOutput{}, agents.FromStorage(err, "apply pack %s", in.PricingPackID)
+		return out, fmt.Errorf("apply pack %s: %w", in.PricingPackID, err)
+	}
+	rates := map[string]decimal.Decimal{}
+	for _, p := range in.Positions {
+		pr := prices[p.SecurityID]
+		rate, ok := rates[pr.Currency]
+		if !ok {
+			rate, err = storage.FXRate(ctx, c.DB, in.PricingPackID, pr.Currency, in.BaseCurrency)
+			if err != nil {
+				return out, fmt.Errorf("value %s with pack %s: %w", p.Symbol, in.PricingPackID, err)
+			}
+			rates[pr.Currency] = rate
+		}
+		out.Positions = append(out.Positions, valuePosition(p, pr.Close, pr.Currency, rate))
 	}
 	for _, p := range out.Positions {
 		out.PositionsValue = out.PositionsValue.Add(p.MarketValue)

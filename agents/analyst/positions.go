@@ -5,18 +5,25 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/storage"
 )
 
+func (a *Analyst) positions() agents.Def {
+	return agents.Read(agents.Meta{
+		Name:        "ledger.positions",
+		Description: "Open positions aggregated per security from the portfolio's lots as of the run's date, optionally with per-lot detail.",
+		Reads:       []string{"portfolios", "lots", "securities", "transactions"},
+		Codes:       []string{agents.CodeNotFound},
+	}, a.Positions)
+}
+
 // PositionsInput asks for a portfolio's open positions.
 type PositionsInput struct {
-	PortfolioID uuid.UUID `json:"portfolio_id"`
-	// IncludeLots adds the open lots behind each position.
-	IncludeLots bool `json:"include_lots,omitempty"`
+	PortfolioID uuid.UUID `json:"portfolio_id" doc:"The portfolio."`
+	IncludeLots bool      `json:"include_lots,omitempty" doc:"Add the open lots behind each position."`
 }
 
 // Position is one security's open quantity and cost.
@@ -58,42 +65,36 @@ type PositionsOutput struct {
 
 // Positions implements ledger.positions: the lots open at the end of the
 // run's as-of date, aggregated per security.
-func (a *Analyst) Positions(ctx context.Context, rc agents.RunContext, in PositionsInput) (PositionsOutput, error) {
-	asOf, err := rc.AsOf()
+func (a *Analyst) Positions(ctx context.Context, c *agents.Call, in PositionsInput) (PositionsOutput, error) {
+	asOf, err := c.Run.AsOf()
 	if err != nil {
 		return PositionsOutput{}, err
 	}
-	out := PositionsOutput{PortfolioID: in.PortfolioID, AsOfDate: rc.AsOfDate, Positions: []Position{}}
-	err = a.db.Tx(ctx, func(tx pgx.Tx) error {
-		p, err := storage.GetPortfolio(ctx, tx, in.PortfolioID)
-		if err != nil {
-			return err
-		}
-		out.BaseCurrency = p.BaseCurrency
-		ps, err := storage.OpenPositions(ctx, tx, in.PortfolioID, asOf)
-		if err != nil {
-			return err
-		}
-		for _, p := range ps {
-			out.Positions = append(out.Positions, positionOut(p))
-		}
-		if !in.IncludeLots {
-			return nil
-		}
-		lots, err := storage.LotsAsOf(ctx, tx, in.PortfolioID, asOf)
-		if err != nil {
-			return err
-		}
-		for _, l := range lots {
-			out.Lots = append(out.Lots, LotDetail{
-				LotID: l.ID, SecurityID: l.SecurityID, Symbol: l.Symbol, Acquired: l.AcquiredDate.Format(time.DateOnly),
-				QuantityOpen: l.QuantityOpen, CostPerShare: l.CostPerShare, CostBasis: l.CostBasisOpen, Currency: l.Currency,
-			})
-		}
-		return nil
-	})
+	out := PositionsOutput{PortfolioID: in.PortfolioID, AsOfDate: c.Run.AsOfDate, Positions: []Position{}}
+	p, err := storage.GetPortfolio(ctx, c.DB, in.PortfolioID)
 	if err != nil {
-		return PositionsOutput{}, agents.FromStorage(err, "positions of portfolio %s", in.PortfolioID)
+		return out, err
+	}
+	out.BaseCurrency = p.BaseCurrency
+	ps, err := storage.OpenPositions(ctx, c.DB, in.PortfolioID, asOf)
+	if err != nil {
+		return out, err
+	}
+	for _, p := range ps {
+		out.Positions = append(out.Positions, positionOut(p))
+	}
+	if !in.IncludeLots {
+		return out, nil
+	}
+	lots, err := storage.LotsAsOf(ctx, c.DB, in.PortfolioID, asOf)
+	if err != nil {
+		return out, err
+	}
+	for _, l := range lots {
+		out.Lots = append(out.Lots, LotDetail{
+			LotID: l.ID, SecurityID: l.SecurityID, Symbol: l.Symbol, Acquired: l.AcquiredDate.Format(time.DateOnly),
+			QuantityOpen: l.QuantityOpen, CostPerShare: l.CostPerShare, CostBasis: l.CostBasisOpen, Currency: l.Currency,
+		})
 	}
 	return out, nil
 }

@@ -10,13 +10,25 @@ import (
 	"github.com/dawsos/dawsos/agents"
 )
 
+func (a *Analyst) sectorAllocation() agents.Def {
+	return agents.Compute(agents.Meta{
+		Name:        "portfolio.sector_allocation",
+		Description: "Value and weight per sector (from securities.sector) of valued positions, cash as its own line.",
+	}, a.SectorAllocation)
+}
+
 // SectorAllocationInput takes valued positions (from
 // portfolio.get_valued_positions or pricing.apply_pack).
 type SectorAllocationInput struct {
-	Positions []ValuedPosition `json:"positions"`
-	// TotalValue is the portfolio's total in the base currency; what the
-	// positions do not account for is shown as cash.
-	TotalValue decimal.Decimal `json:"total_value"`
+	Positions  []SectorPosition `json:"positions" doc:"Valued positions; only their symbol, sector and market value are read."`
+	TotalValue decimal.Decimal  `json:"total_value" doc:"The portfolio's total in the base currency; what the positions do not account for is shown as cash."`
+}
+
+// SectorPosition is what the allocation reads of a valued position.
+type SectorPosition struct {
+	Symbol      string          `json:"symbol"`
+	Sector      string          `json:"sector"`
+	MarketValue decimal.Decimal `json:"market_value"`
 }
 
 // SectorWeight is one sector's share.
@@ -41,7 +53,7 @@ const CashSector = "Cash"
 // SectorAllocation implements portfolio.sector_allocation. The sector comes
 // from each security's row (securities.sector), never from a map in code; a
 // security without one is reported as an error naming it.
-func (a *Analyst) SectorAllocation(ctx context.Context, rc agents.RunContext, in SectorAllocationInput) (SectorAllocationOutput, error) {
+func (a *Analyst) SectorAllocation(ctx context.Context, _ *agents.Call, in SectorAllocationInput) (SectorAllocationOutput, error) {
 	if in.TotalValue.Sign() < 0 {
 		return SectorAllocationOutput{}, agents.FieldError("total_value", "total_value %s is negative", in.TotalValue)
 	}

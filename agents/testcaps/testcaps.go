@@ -1,7 +1,7 @@
 // Package testcaps holds capabilities that exist for tests and benchmarks
-// only: a no-op and one that fails on demand. The dawsos binary includes
-// them only when built with the dawsos_testcaps tag, so a production
-// binary cannot run them.
+// only: a no-op, one that fails on demand and one that holds a database
+// connection. The dawsos binary includes them only when built with the
+// dawsos_testcaps tag, so a production binary cannot run them.
 package testcaps
 
 import (
@@ -38,37 +38,63 @@ type FlakyOutput struct {
 	Key string `json:"key,omitempty"`
 }
 
-// Register adds test.noop and test.flaky. test.flaky reads the file named
-// by faultFile at every call: when it holds "fail" the call fails with a
+// SleepInput asks test.pg_sleep to hold a connection for a while.
+type SleepInput struct {
+	Seconds float64 `json:"seconds" jsonschema:"minimum=0,maximum=3600"`
+}
+
+// SleepOutput reports a finished sleep.
+type SleepOutput struct {
+	Slept float64 `json:"slept"`
+}
+
+// New returns the test agent. test.flaky reads the file named by
+// faultFile at every call: when it holds "fail" the call fails with a
 // retryable error, "final" with a final one, "panic" panics, "sleep:<d>"
 // sleeps; otherwise (or when the file is absent) it succeeds. A test flips
 // the fault on and off by writing the file, also across processes.
-func Register(r *agents.Registry, faultFile string) {
-	agents.Register(r, agents.Meta{Name: "test.noop", Agent: Agent, Description: "Returns its input; measures the engine's own overhead."},
-		func(ctx context.Context, rc agents.RunContext, in NoopInput) (NoopOutput, error) {
-			return NoopOutput(in), nil
-		})
-	agents.Register(r, agents.Meta{Name: "test.flaky", Agent: Agent, Description: "Fails on demand, for breaker and dead-letter tests."},
-		func(ctx context.Context, rc agents.RunContext, in FlakyInput) (FlakyOutput, error) {
-			b, _ := os.ReadFile(faultFile)
-			mode := strings.TrimSpace(string(b))
-			switch {
-			case mode == "fail":
-				return FlakyOutput{}, agents.Errorf(agents.CodeUnavailable, "fault injected for %s", in.Key)
-			case mode == "final":
-				return FlakyOutput{}, agents.Errorf(agents.CodeInvalidInput, "final fault injected for %s", in.Key)
-			case mode == "panic":
-				panic("fault injected: panic")
-			case strings.HasPrefix(mode, "sleep:"):
-				d, err := time.ParseDuration(strings.TrimPrefix(mode, "sleep:"))
-				if err == nil {
-					select {
-					case <-time.After(d):
-					case <-ctx.Done():
-						return FlakyOutput{}, ctx.Err()
-					}
-				}
+func New(faultFile string) agents.Constructor {
+	return func(agents.Deps) agents.Agent {
+		return agents.Agent{Name: Agent, Capabilities: []agents.Def{
+			agents.Compute(agents.Meta{Name: "test.noop", Description: "Returns its input; measures the engine's own overhead."},
+				func(_ context.Context, _ *agents.Call, in NoopInput) (NoopOutput, error) { return NoopOutput(in), nil }),
+			agents.Compute(agents.Meta{Name: "test.flaky", Description: "Fails on demand, for breaker and dead-letter tests."},
+				func(ctx context.Context, _ *agents.Call, in FlakyInput) (FlakyOutput, error) {
+					return flaky(ctx, faultFile, in)
+				}),
+			agents.Read(agents.Meta{Name: "test.db_ping", Description: "Runs SELECT 1 on a pooled connection: a healthy capability that needs the database."},
+				func(ctx context.Context, c *agents.Call, _ NoopInput) (NoopOutput, error) {
+					_, err := c.DB.Exec(ctx, `SELECT 1`)
+					return NoopOutput{}, err
+				}),
+			agents.Read(agents.Meta{Name: "test.pg_sleep", Description: "Runs SELECT pg_sleep(seconds) on a pooled connection, for timeout tests."},
+				func(ctx context.Context, c *agents.Call, in SleepInput) (SleepOutput, error) {
+					_, err := c.DB.Exec(ctx, `SELECT pg_sleep($1)`, in.Seconds)
+					return SleepOutput{Slept: in.Seconds}, err
+				}),
+		}}
+	}
+}
+
+func flaky(ctx context.Context, faultFile string, in FlakyInput) (FlakyOutput, error) {
+	b, _ := os.ReadFile(faultFile)
+	mode := strings.TrimSpace(string(b))
+	switch {
+	case mode == "fail":
+		return FlakyOutput{}, agents.Errorf(agents.CodeUnavailable, "fault injected for %s", in.Key)
+	case mode == "final":
+		return FlakyOutput{}, agents.Errorf(agents.CodeInvalidInput, "final fault injected for %s", in.Key)
+	case mode == "panic":
+		panic("fault injected: panic")
+	case strings.HasPrefix(mode, "sleep:"):
+		d, err := time.ParseDuration(strings.TrimPrefix(mode, "sleep:"))
+		if err == nil {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return FlakyOutput{}, ctx.Err()
 			}
-			return FlakyOutput{OK: true, Key: in.Key}, nil
-		})
+		}
+	}
+	return FlakyOutput{OK: true, Key: in.Key}, nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,16 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/dawsos/dawsos/agents"
-	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/orchestrator"
 	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
 )
-
-// extraRegistrations adds capabilities compiled in by build tags (the test
-// capabilities of testcaps_on.go).
-var extraRegistrations []func(r *agents.Registry, cfg Config)
 
 // app is one running DawsOS process: the parts it started, stopped in
 // reverse order.
@@ -35,6 +29,7 @@ type app struct {
 	db       *storage.DB
 	bus      *bus.Bus
 	registry *agents.Registry
+	catalog  *orchestrator.Catalog
 	patterns *patterns.Set
 	router   *bus.AgentRouter
 	engine   *orchestrator.Engine
@@ -87,16 +82,6 @@ func stopManaged(m *storage.Managed) {
 	_ = m.Stop(ctx)
 }
 
-// newRegistry registers every agent's capabilities.
-func newRegistry(cfg Config, db *storage.DB, log *slog.Logger) *agents.Registry {
-	r := agents.NewRegistry()
-	analyst.Register(r, analyst.New(analyst.Deps{DB: db, Logger: log}))
-	for _, f := range extraRegistrations {
-		f(r, cfg)
-	}
-	return r
-}
-
 // checkCapabilityKeys rejects per-capability settings for capabilities this
 // binary does not have: a misspelt name would otherwise be ignored.
 func checkCapabilityKeys(cfg Config, reg *agents.Registry) error {
@@ -115,8 +100,8 @@ func checkCapabilityKeys(cfg Config, reg *agents.Registry) error {
 
 // loadPatterns loads the embedded patterns and the configured directory,
 // validating each against the registry; any problem fails start-up.
-func loadPatterns(cfg Config, reg *agents.Registry) (*patterns.Set, error) {
-	ps := patterns.NewSet(orchestrator.Catalog{Registry: reg})
+func loadPatterns(cfg Config, cat *orchestrator.Catalog) (*patterns.Set, error) {
+	ps := patterns.NewSet(cat)
 	probs := ps.LoadEmbedded()
 	if cfg.Patterns.Dir != "" {
 		probs = append(probs, ps.LoadDir(cfg.Patterns.Dir)...)
@@ -153,11 +138,14 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	if err != nil {
 		return nil, err
 	}
-	a.registry = newRegistry(cfg, a.db, log)
+	a.registry = newRegistry(cfg, agents.Deps{DB: a.db, Logger: log, RiskFreeRate: cfg.Analytics.RiskFreeRate})
 	if err := checkCapabilityKeys(cfg, a.registry); err != nil {
 		return nil, err
 	}
-	if a.patterns, err = loadPatterns(cfg, a.registry); err != nil {
+	if a.catalog, err = orchestrator.NewCatalog(a.registry); err != nil {
+		return nil, err
+	}
+	if a.patterns, err = loadPatterns(cfg, a.catalog); err != nil {
 		return nil, err
 	}
 	a.bus, err = bus.Start(ctx, bus.Config{
@@ -172,15 +160,17 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	a.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.busMet = bus.NewMetrics(a.promReg)
 
-	handlers, err := a.handlers(opts.agents)
+	handlers, err := orchestrator.Handlers(a.catalog, opts.agents, cfg.stepSettings)
 	if err != nil {
-		return nil, err
+		return nil, &exitError{code: 2, err: fmt.Errorf("--agents: %w", err)}
 	}
 	if len(handlers) > 0 {
 		a.router, err = a.bus.NewAgentRouter(ctx, bus.AgentRouterConfig{
 			Breaker:        bus.BreakerConfig{Failures: cfg.Breakers.Failures, OpenFor: cfg.Breakers.OpenFor},
 			InitialBackoff: cfg.Steps.InitialBackoff,
 			DeadLetters:    orchestrator.DeadLetterStore{DB: a.db},
+			Classify:       orchestrator.Classify,
+			CancelGrace:    cfg.Steps.CancelGrace,
 			Metrics:        a.busMet, Logger: log,
 		}, handlers)
 		if err != nil {
@@ -198,13 +188,14 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 		}
 	}
 	if opts.orchestrator {
-		a.engine = orchestrator.New(a.db, a.bus, a.patterns, a.registry, orchestrator.Config{
+		a.engine = orchestrator.New(a.db, a.bus, a.patterns, a.catalog, orchestrator.Config{
 			StepDeadline:      cfg.stepDeadline,
 			RecoveryInterval:  cfg.Orchestrator.RecoveryInterval,
 			ResultConcurrency: cfg.Orchestrator.ResultConcurrency,
 			Resolver:          orchestrator.StorageResolver{DB: a.db},
 			Logger:            log,
 			Metrics:           orchestrator.NewMetrics(a.promReg),
+			BusMetrics:        a.busMet,
 		})
 		if err := a.engine.Start(ctx); err != nil {
 			return nil, fmt.Errorf("start orchestrator: %w", err)
@@ -212,46 +203,6 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	}
 	ok = true
 	return a, nil
-}
-
-// handlers builds the bus handlers of the hosted agents.
-func (a *app) handlers(hosted []string) ([]bus.Handler, error) {
-	known := map[string]bool{}
-	for _, n := range a.registry.Agents() {
-		known[n] = true
-	}
-	want := map[string]bool{}
-	if hosted == nil {
-		want = known
-	}
-	for _, n := range hosted {
-		if !known[n] {
-			names := a.registry.Agents()
-			sort.Strings(names)
-			return nil, fmt.Errorf("unknown agent %q (known: %s)", n, strings.Join(names, ", "))
-		}
-		want[n] = true
-	}
-	var out []bus.Handler
-	for _, s := range a.registry.All() {
-		if !want[s.Agent] {
-			continue
-		}
-		sc := a.cfg.step(s.Name)
-		spec := s
-		out = append(out, bus.Handler{
-			Capability: s.Name, Agent: s.Agent, Timeout: sc.Timeout, MaxAttempts: sc.MaxAttempts, Concurrency: sc.Concurrency,
-			Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
-				return spec.Invoke(ctx, agents.RunContext{
-					RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt,
-					PricingPackID: req.Context.PricingPackID, AsOfDate: req.Context.AsOfDate,
-					LedgerCommitHash: req.Context.LedgerCommitHash, UserID: req.Context.UserID,
-					CorrelationID: req.CorrelationID,
-				}, req.Args)
-			},
-		})
-	}
-	return out, nil
 }
 
 // stop stops everything that was started, in reverse order.

@@ -16,6 +16,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/orchestrator"
 )
 
 // Config is the whole configuration. config.yaml at the repository root
@@ -79,6 +80,7 @@ type StepsConfig struct {
 	MaxAttempts    int           `koanf:"max_attempts"`
 	InitialBackoff time.Duration `koanf:"initial_backoff"`
 	Concurrency    int           `koanf:"concurrency"`
+	CancelGrace    time.Duration `koanf:"cancel_grace"`
 }
 
 // CapabilityConfig overrides the step defaults for one capability.
@@ -113,7 +115,7 @@ func defaultConfig() Config {
 		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
 		Steps: StepsConfig{
-			Timeout: 30 * time.Second, MaxAttempts: 3, InitialBackoff: time.Second, Concurrency: 4,
+			Timeout: 30 * time.Second, MaxAttempts: 3, InitialBackoff: time.Second, Concurrency: 4, CancelGrace: 5 * time.Second,
 		},
 		Orchestrator: OrchestratorConfig{RecoveryInterval: 5 * time.Second, ResultConcurrency: 16},
 		Analytics:    AnalyticsConfig{RiskFreeRate: 0.04},
@@ -268,6 +270,9 @@ func (c Config) validate() error {
 	if c.Steps.Concurrency < 1 {
 		bad("steps.concurrency", "%d is below 1", c.Steps.Concurrency)
 	}
+	if c.Steps.CancelGrace <= 0 {
+		bad("steps.cancel_grace", "must be positive")
+	}
 	if c.Orchestrator.RecoveryInterval <= 0 {
 		bad("orchestrator.recovery_interval", "must be positive")
 	}
@@ -317,10 +322,17 @@ func (c Config) step(capability string) CapabilityConfig {
 	return out
 }
 
+// stepSettings is step as the orchestrator's adapter wants it.
+func (c Config) stepSettings(capability string) orchestrator.StepSettings {
+	s := c.step(capability)
+	return orchestrator.StepSettings{Timeout: s.Timeout, MaxAttempts: s.MaxAttempts, Concurrency: s.Concurrency}
+}
+
 // stepDeadline is how long a dispatched step may take before the recovery
-// loop redispatches it: every attempt, every back-off, and a margin.
+// loop redispatches it: every attempt with its cancel grace, every
+// back-off, and a margin.
 func (c Config) stepDeadline(capability string) time.Duration {
 	s := c.step(capability)
 	backoff := c.Steps.InitialBackoff * time.Duration(1<<s.MaxAttempts)
-	return time.Duration(s.MaxAttempts)*s.Timeout + backoff + 30*time.Second
+	return time.Duration(s.MaxAttempts)*(s.Timeout+c.Steps.CancelGrace) + backoff + 30*time.Second
 }

@@ -61,6 +61,7 @@ func newRootCmd() *cobra.Command {
 		newMigrateCmd(g),
 		newSeedCmd(g),
 		newPatternsCmd(g),
+		newCapabilitiesCmd(g),
 	)
 	for _, c := range registeredCommands(g) {
 		root.AddCommand(c)

@@ -27,7 +27,7 @@ needs no database. Exit code 1 when there is a problem.`,
 				return err
 			}
 			// Capabilities only need to be described, not run: no pool.
-			reg := newRegistry(cfg, nil, nil)
+			reg := newRegistry(cfg, agents.Deps{})
 			var dirs []string
 			if cfg.Patterns.Dir != "" {
 				dirs = append(dirs, cfg.Patterns.Dir)
@@ -49,5 +49,9 @@ needs no database. Exit code 1 when there is a problem.`,
 }
 
 func lintPatterns(reg *agents.Registry, dirs []string) []patterns.Problem {
-	return patterns.Lint(orchestrator.Catalog{Registry: reg}, dirs...)
+	cat, err := orchestrator.NewCatalog(reg)
+	if err != nil {
+		return []patterns.Problem{{File: "(registry)", Path: "$", Code: patterns.CodeReadError, Message: err.Error()}}
+	}
+	return patterns.Lint(cat, dirs...)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dawsos/dawsos/ingress"
-	"github.com/dawsos/dawsos/orchestrator"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -75,7 +74,7 @@ the database has no portfolio yet.
 			}
 			srv, err := ingress.New(ingress.Deps{
 				Engine: a.engine, Patterns: a.patterns, Registry: a.registry,
-				Catalog: orchestrator.Catalog{Registry: a.registry}, Breakers: breakers,
+				Catalog: a.catalog, Breakers: breakers,
 				DB: a.db, Bus: a.bus, Gatherer: a.promReg, Registerer: a.promReg, Logger: log,
 			}, ingress.Config{BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, Version: version})
 			if err != nil {
