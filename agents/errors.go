@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/dawsos/dawsos/quant"
 	"github.com/dawsos/dawsos/storage"
 )
 
@@ -112,6 +113,13 @@ func Classify(err error) *Error {
 		code = CodeInvalidInput
 	case errors.Is(err, storage.ErrAcquireTimeout):
 		code = CodeUnavailable
+	case errors.Is(err, quant.ErrEmpty), errors.Is(err, quant.ErrZeroVariance), errors.Is(err, quant.ErrSingular),
+		errors.Is(err, quant.ErrNoConvergence):
+		// The data do not support the computation (too few observations,
+		// no variation): another attempt finds the same data.
+		code = CodeInsufficientData
+	case errors.Is(err, quant.ErrInfeasible), errors.Is(err, quant.ErrInvalid):
+		code = CodeInvalidInput
 	case errors.Is(err, context.DeadlineExceeded):
 		code = CodeTimeout
 	case errors.Is(err, context.Canceled):

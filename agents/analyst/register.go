@@ -2,13 +2,16 @@ package analyst
 
 import "github.com/dawsos/dawsos/agents"
 
-// New returns the agent with every capability it provides.
+// New returns the agent with every capability it provides, one line each.
 func New(d agents.Deps) agents.Agent {
 	a := &Analyst{deps: d}
 	return agents.Agent{Name: Agent, Capabilities: []agents.Def{
+		// Positions and valuation.
 		a.positions(),
 		a.applyPack(),
 		a.getValuedPositions(),
 		a.sectorAllocation(),
+		// Performance, attribution and charts.
+		// Risk and the position deep dive.
 	}}
 }

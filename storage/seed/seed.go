@@ -115,7 +115,7 @@ type Truth struct {
 // Truth extracts the model truth from the report.
 func (r Report) Truth() Truth {
 	return Truth{Seed: r.Seed, Start: r.Start.Format(time.DateOnly), End: r.End.Format(time.DateOnly),
-		Factors: Factors[:], Securities: r.Securities}
+		Factors: Factors, Securities: r.Securities}
 }
 
 // Tables lists the tables the seed fills, in the order Report.Counts is

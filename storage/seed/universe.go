@@ -3,18 +3,21 @@ package seed
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/dawsos/dawsos/storage"
 )
 
 // Factor names, in the order of the position_factor_betas columns and of
-// every factor vector in this package.
+// every factor vector in this package: the analytics' factor model
+// (storage.Factors), which the demo prices are drawn from.
 const (
-	FactorRealRates  = "real_rates"
-	FactorInflation  = "inflation"
-	FactorCredit     = "credit"
-	FactorUSD        = "usd"
-	FactorEquity     = "equity"
-	FactorCommodity  = "commodity"
-	FactorVolatility = "volatility"
+	FactorRealRates  = storage.FactorRealRates
+	FactorInflation  = storage.FactorInflation
+	FactorCredit     = storage.FactorCredit
+	FactorUSD        = storage.FactorUSD
+	FactorEquity     = storage.FactorEquity
+	FactorCommodity  = storage.FactorCommodity
+	FactorVolatility = storage.FactorVolatility
 )
 
 // nFactors is the number of factors of the model.
@@ -24,29 +27,12 @@ const nFactors = 7
 var FactorNames = [nFactors]string{FactorRealRates, FactorInflation, FactorCredit, FactorUSD, FactorEquity, FactorCommodity, FactorVolatility}
 
 // FactorDef says how a factor's daily value is read back from the macro
-// series the seed writes, so that a regression on the stored data sees the
-// very factor values that drove the prices.
-type FactorDef struct {
-	Name string `json:"name"`
-	// SeriesID is the macro_indicators series the factor is derived from.
-	SeriesID string `json:"series_id"`
-	// Transform is "diff_pct" (factor = (v_t - v_t-1) / 100: a change in
-	// a rate quoted in percent, as a decimal) or "return" (factor =
-	// v_t / v_t-1 - 1).
-	Transform string `json:"transform"`
-}
+// series the seed writes (storage.FactorDef).
+type FactorDef = storage.FactorDef
 
 // Factors maps every factor to its series; the daily series carry one
 // observation per business day, the same days as the pricing packs.
-var Factors = [nFactors]FactorDef{
-	{FactorRealRates, "DFII10", "diff_pct"},
-	{FactorInflation, "T10YIE", "diff_pct"},
-	{FactorCredit, "BAMLC0A0CM", "diff_pct"},
-	{FactorUSD, "DTWEXBGS", "return"},
-	{FactorEquity, "SP500", "return"},
-	{FactorCommodity, "DCOILWTICO", "return"},
-	{FactorVolatility, "VIXCLS", "return"},
-}
+var Factors = storage.Factors
 
 // secSpec describes one demo security: its static row, where its
 // simulated price starts, and the parameters of its return model.
