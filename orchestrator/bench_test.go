@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -153,10 +154,14 @@ func BenchmarkJetStreamRoundTrip(b *testing.B) {
 func BenchmarkPostgresCommit(b *testing.B) {
 	db := pgtest.NewDB(b)
 	ctx := context.Background()
+	hash := strings.Repeat("0", 64)
+	if _, err := db.Exec(ctx, `INSERT INTO pattern_versions (hash, pattern_id, document) VALUES ($1, 'p', '{}')`, hash); err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		err := db.Tx(ctx, func(tx pgx.Tx) error {
-			_, err := tx.Exec(ctx, `INSERT INTO runs (id, pattern, pattern_hash, inputs, context, correlation_id) VALUES ($1, 'p', 'h', '{}', '{}', 'c')`, uuid.New())
+			_, err := tx.Exec(ctx, `INSERT INTO runs (id, pattern, pattern_hash, inputs, context, correlation_id) VALUES ($1, 'p', $2, '{}', '{}', 'c')`, uuid.New(), hash)
 			return err
 		})
 		if err != nil {
