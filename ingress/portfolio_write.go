@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -27,14 +26,11 @@ import (
 // post a trade, import transaction and price files. Kept apart from
 // portfolios.go so the two can change independently.
 
-// Source of transactions posted through the API with an idempotency key.
-const apiSource = "api"
-
 // registerPortfolioWriteRoutes adds the portfolio write routes under r
 // (/v1). Fiber v2 reads ':' in a path as a parameter, so the custom
 // methods (transactions:import, prices:import) escape it.
 func (s *Server) registerPortfolioWriteRoutes(r fiber.Router) {
-	h := portfolioWriteHandlers{db: s.deps.DB, now: time.Now, log: s.log}
+	h := portfolioWriteHandlers{db: s.deps.DB, reg: s.deps.Registry, now: time.Now}
 	r.Post("/portfolios", h.create)
 	r.Get("/portfolios/:id", h.get)
 	r.Post("/portfolios/:id/transactions", h.addTransaction)
@@ -43,9 +39,10 @@ func (s *Server) registerPortfolioWriteRoutes(r fiber.Router) {
 }
 
 type portfolioWriteHandlers struct {
-	db  *storage.DB
+	db *storage.DB
+	// reg runs the capabilities GET /v1/portfolios/{id} answers with.
+	reg *agents.Registry
 	now func() time.Time
-	log *slog.Logger
 }
 
 // invalid is a 422 invalid_input listing fields.
@@ -107,9 +104,9 @@ func (h portfolioWriteHandlers) create(c *fiber.Ctx) error {
 	var created storage.Portfolio
 	err := h.db.Tx(ctx, func(tx pgx.Tx) error {
 		if p.OwnerID != uuid.Nil {
-			var exists bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = $1)`, p.OwnerID).Scan(&exists); err != nil {
-				return fmt.Errorf("look up owner %s: %w", p.OwnerID, err)
+			exists, err := storage.UserExists(ctx, tx, p.OwnerID)
+			if err != nil {
+				return err
 			}
 			if !exists {
 				issue("owner_id", agents.CodeNotFound, fmt.Sprintf("no user has the id %s", p.OwnerID))
@@ -160,63 +157,61 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// positionView is one open position, valued when a fresh pack was found.
-type positionView struct {
-	SecurityID    string           `json:"security_id"`
-	Symbol        string           `json:"symbol"`
-	Name          string           `json:"name"`
-	Currency      string           `json:"currency"`
-	Quantity      decimal.Decimal  `json:"quantity"`
-	CostBasis     decimal.Decimal  `json:"cost_basis"`
-	AvgCost       decimal.Decimal  `json:"avg_cost"`
-	Lots          int              `json:"lots"`
-	FirstAcquired string           `json:"first_acquired"`
-	Close         *decimal.Decimal `json:"close,omitempty"`
-	PriceCurrency string           `json:"price_currency,omitempty"`
-	FXRate        *decimal.Decimal `json:"fx_rate,omitempty"`
-	MarketValue   *decimal.Decimal `json:"market_value,omitempty"`
-	// UnrealizedPLLocal is in the lots' currency; absent when unvalued or
-	// when the close is quoted in another currency.
-	UnrealizedPLLocal *decimal.Decimal `json:"unrealized_pl_local,omitempty"`
-	Weight            *decimal.Decimal `json:"weight,omitempty"`
-}
+// The capabilities GET /v1/portfolios/{id} answers with: the route shows
+// the positions exactly as patterns see them, computed by the one
+// valuation there is.
+const (
+	capValuedPositions = "portfolio.get_valued_positions"
+	capPositions       = "ledger.positions"
+)
 
-type cashView struct {
-	Currency  string           `json:"currency"`
-	Amount    decimal.Decimal  `json:"amount"`
-	FXRate    *decimal.Decimal `json:"fx_rate,omitempty"`
-	BaseValue *decimal.Decimal `json:"base_value,omitempty"`
-}
-
+// valuationView sums up the valuation; null in portfolioDetail when the
+// positions are at cost.
 type valuationView struct {
 	PackID         string          `json:"pack_id"`
 	AsOf           string          `json:"as_of"`
-	PositionsValue decimal.Decimal `json:"positions_value"`
-	CashValue      decimal.Decimal `json:"cash_value"`
-	Total          decimal.Decimal `json:"total"`
+	PositionsValue json.RawMessage `json:"positions_value"`
+	CashValue      json.RawMessage `json:"cash_value"`
+	Total          json.RawMessage `json:"total"`
+}
+
+// cashAtCost is one currency's cash when no pack values it; valued cash
+// is the capability's own.
+type cashAtCost struct {
+	Currency string          `json:"currency"`
+	Amount   decimal.Decimal `json:"amount"`
 }
 
 type portfolioDetail struct {
 	Portfolio portfolioView `json:"portfolio"`
 	// Valuation is null when no fresh pack exists or it cannot value the
 	// holdings; ValuationNote then says why and positions are at cost.
-	Valuation        *valuationView `json:"valuation"`
-	ValuationNote    string         `json:"valuation_note,omitempty"`
-	Positions        []positionView `json:"positions"`
-	Cash             []cashView     `json:"cash"`
-	LedgerCommitHash string         `json:"ledger_commit_hash"`
+	Valuation     *valuationView `json:"valuation"`
+	ValuationNote string         `json:"valuation_note,omitempty"`
+	// Positions are the positions of portfolio.get_valued_positions, or of
+	// ledger.positions when at cost; Cash likewise, or cashAtCost.
+	Positions        json.RawMessage `json:"positions"`
+	Cash             json.RawMessage `json:"cash"`
+	LedgerCommitHash string          `json:"ledger_commit_hash"`
 }
 
-func viewPosition(p storage.Position) positionView {
-	return positionView{SecurityID: p.SecurityID.String(), Symbol: p.Symbol, Name: p.Name, Currency: p.Currency,
-		Quantity: p.Quantity, CostBasis: p.CostBasis, AvgCost: p.AvgCost, Lots: p.Lots, FirstAcquired: p.FirstAcquired.Format(time.DateOnly)}
+// valuedAnswer is what the route reads of portfolio.get_valued_positions;
+// positions and cash pass through as the capability wrote them.
+type valuedAnswer struct {
+	PricingPackID  string          `json:"pricing_pack_id"`
+	AsOfDate       string          `json:"asof_date"`
+	Positions      json.RawMessage `json:"positions"`
+	Cash           json.RawMessage `json:"cash"`
+	PositionsValue json.RawMessage `json:"positions_value"`
+	CashValue      json.RawMessage `json:"cash_value"`
+	TotalValue     json.RawMessage `json:"total_value"`
 }
 
-func decPtr(d decimal.Decimal) *decimal.Decimal { return &d }
-
-// get is GET /v1/portfolios/{id}: the portfolio, its positions valued with
-// the newest fresh pack (as of that pack's date) or at cost (as of now)
-// when there is none, its cash and its ledger commit hash.
+// get is GET /v1/portfolios/{id}: the portfolio, its positions and cash
+// valued by portfolio.get_valued_positions with the newest fresh pack (as
+// of that pack's date), or, when there is none or it cannot value the
+// holdings, ledger.positions at cost (as of now) and the cash per
+// currency; and its ledger commit hash.
 func (h portfolioWriteHandlers) get(c *fiber.Ctx) error {
 	id, err := uuidParam(c, "id")
 	if err != nil {
@@ -225,7 +220,9 @@ func (h portfolioWriteHandlers) get(c *fiber.Ctx) error {
 	pid := uuid.MustParse(id)
 	ctx := c.UserContext()
 	var out portfolioDetail
-	err = h.db.Tx(ctx, func(tx pgx.Tx) error {
+	var pack storage.Pack
+	var cash []storage.CashBalance
+	err = h.db.Snapshot(ctx, func(tx pgx.Tx) error {
 		p, err := storage.GetPortfolio(ctx, tx, pid)
 		if err != nil {
 			return err
@@ -234,63 +231,75 @@ func (h portfolioWriteHandlers) get(c *fiber.Ctx) error {
 		if out.LedgerCommitHash, err = storage.LedgerCommitHash(ctx, tx, pid); err != nil {
 			return err
 		}
-		pack, err := storage.PackForDate(ctx, tx, h.now())
-		switch {
-		case errors.Is(err, storage.ErrNoFreshPack):
+		if cash, err = storage.CashBalances(ctx, tx, pid, time.Time{}); err != nil {
+			return err
+		}
+		pack, err = storage.PackForDate(ctx, tx, h.now())
+		if errors.Is(err, storage.ErrNoFreshPack) {
 			out.ValuationNote = "no fresh pricing pack exists; positions are at cost"
-		case err != nil:
-			return err
-		default:
-			v, err := storage.ValuePortfolio(ctx, tx, pid, pack.ID)
-			switch {
-			case errors.Is(err, storage.ErrMissingPrice), errors.Is(err, storage.ErrMissingFX):
-				out.ValuationNote = "pack " + pack.ID + " cannot value the holdings (" + err.Error() + "); positions are at cost"
-			case err != nil:
-				return err
-			default:
-				out.Valuation = &valuationView{PackID: v.PackID, AsOf: v.AsOf.Format(time.DateOnly),
-					PositionsValue: v.PositionsValue, CashValue: v.CashValue, Total: v.Total}
-				for _, vp := range v.Positions {
-					pv := viewPosition(vp.Position)
-					pv.Close, pv.PriceCurrency, pv.FXRate = decPtr(vp.Close), vp.PriceCurrency, decPtr(vp.FXRate)
-					pv.MarketValue, pv.Weight = decPtr(vp.MarketValue), decPtr(vp.Weight)
-					if vp.UnrealizedPLLocal.Valid {
-						pv.UnrealizedPLLocal = decPtr(vp.UnrealizedPLLocal.Decimal)
-					}
-					out.Positions = append(out.Positions, pv)
-				}
-				for _, ch := range v.Cash {
-					out.Cash = append(out.Cash, cashView{Currency: ch.Currency, Amount: ch.Amount, FXRate: decPtr(ch.FXRate), BaseValue: decPtr(ch.BaseValue)})
-				}
-				return nil
-			}
+			return nil
 		}
-		positions, err := storage.OpenPositions(ctx, tx, pid, time.Time{})
-		if err != nil {
-			return err
-		}
-		for _, pos := range positions {
-			out.Positions = append(out.Positions, viewPosition(pos))
-		}
-		cash, err := storage.CashBalances(ctx, tx, pid, time.Time{})
-		if err != nil {
-			return err
-		}
-		for _, ch := range cash {
-			out.Cash = append(out.Cash, cashView{Currency: ch.Currency, Amount: ch.Amount})
-		}
-		return nil
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if out.Positions == nil {
-		out.Positions = []positionView{}
+	if pack.ID != "" {
+		run := agents.RunContext{PricingPackID: pack.ID, AsOfDate: pack.Date.Format(time.DateOnly)}
+		var v valuedAnswer
+		err := h.invoke(c, capValuedPositions, run, map[string]any{"portfolio_id": pid, "pricing_pack_id": pack.ID}, &v)
+		var ae *agents.Error
+		switch {
+		case errors.As(err, &ae) && (ae.Code == agents.CodeMissingPrice || ae.Code == agents.CodeMissingFX):
+			out.ValuationNote = "pack " + pack.ID + " cannot value the holdings (" + ae.Message + "); positions are at cost"
+		case err != nil:
+			return err
+		default:
+			out.Valuation = &valuationView{PackID: v.PricingPackID, AsOf: v.AsOfDate,
+				PositionsValue: v.PositionsValue, CashValue: v.CashValue, Total: v.TotalValue}
+			out.Positions, out.Cash = v.Positions, v.Cash
+			return writeJSON(c, http.StatusOK, out)
+		}
 	}
-	if out.Cash == nil {
-		out.Cash = []cashView{}
+	var atCost struct {
+		Positions json.RawMessage `json:"positions"`
+	}
+	if err := h.invoke(c, capPositions, agents.RunContext{}, map[string]any{"portfolio_id": pid}, &atCost); err != nil {
+		return err
+	}
+	out.Positions = atCost.Positions
+	lines := make([]cashAtCost, 0, len(cash))
+	for _, ch := range cash {
+		lines = append(lines, cashAtCost{Currency: ch.Currency, Amount: ch.Amount})
+	}
+	if out.Cash, err = json.Marshal(lines); err != nil {
+		return fmt.Errorf("encode cash of portfolio %s: %w", pid, err)
 	}
 	return writeJSON(c, http.StatusOK, out)
+}
+
+// invoke runs a registered capability in this process and decodes its
+// output into out. Its errors name the capability.
+func (h portfolioWriteHandlers) invoke(c *fiber.Ctx, name string, run agents.RunContext, args map[string]any, out any) error {
+	if h.reg == nil {
+		return &capabilityError{capability: name, err: agents.Errorf(agents.CodeUnavailable, "this process has no capability registry")}
+	}
+	spec, ok := h.reg.Get(name)
+	if !ok {
+		return &capabilityError{capability: name, err: agents.Errorf(agents.CodeUnavailable, "capability %s is not registered in this process", name)}
+	}
+	in, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("encode arguments of %s: %w", name, err)
+	}
+	raw, err := spec.Invoke(c.UserContext(), agents.Call{Run: run, CorrelationID: correlationOf(c)}, in)
+	if err != nil {
+		return &capabilityError{capability: name, err: err}
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return fmt.Errorf("decode output of %s: %w", name, err)
+	}
+	return nil
 }
 
 // numText is a JSON number or a string holding one, kept as text so that no
@@ -423,13 +432,14 @@ func viewApplied(a storage.Applied, symbol string) appliedView {
 // addTransaction is POST /v1/portfolios/{id}/transactions: one trade, 201
 // with the applied transaction (realised P&L included); 200 when its
 // idempotency key was seen before; 422 naming the field when the trade is
-// invalid or sells more than is held.
+// invalid or sells more than is held, or when the daily values it changes
+// cannot be computed (missing_price, missing_fx). The trade and its daily
+// values commit together or not at all (csvimport.PostTransaction).
 func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 	id, err := uuidParam(c, "id")
 	if err != nil {
 		return err
 	}
-	pid := uuid.MustParse(id)
 	var req tradeRequest
 	if err := decodeBody(c, &req, false); err != nil {
 		return err
@@ -437,32 +447,11 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 	if len(req.IdempotencyKey) > 200 {
 		return invalid("idempotency_key is too long", []agents.FieldIssue{{Field: "idempotency_key", Code: patterns.FieldInvalid, Message: "idempotency_key is longer than 200 bytes"}})
 	}
-	ctx := c.UserContext()
-	var applied storage.Applied
-	err = h.db.Tx(ctx, func(tx pgx.Tx) error {
-		t, rows, err := csvimport.BuildTransaction(ctx, tx, pid, req.fields(), csvimport.Options{Now: h.now})
-		if err != nil {
-			return err
-		}
-		if len(rows) > 0 {
-			fields := make([]agents.FieldIssue, 0, len(rows))
-			for _, r := range rows {
-				fields = append(fields, agents.FieldIssue{Field: r.Field, Code: r.Code, Message: r.Message})
-			}
-			return invalid("the transaction is invalid", fields)
-		}
-		if req.IdempotencyKey != "" {
-			t.Source, t.SourceRef = apiSource, req.IdempotencyKey
-		}
-		applied, err = storage.ApplyTransaction(ctx, tx, t)
-		if err != nil {
-			if re, ok := csvimport.LedgerRowError(0, strings.ToUpper(req.Symbol), err); ok {
-				return invalid(re.Message, []agents.FieldIssue{{Field: re.Field, Code: re.Code, Message: re.Message}})
-			}
-			return err
-		}
-		return nil
-	})
+	applied, err := csvimport.PostTransaction(c.UserContext(), h.db, uuid.MustParse(id), req.fields(), req.IdempotencyKey, csvimport.Options{Now: h.now})
+	var ie *csvimport.ImportError
+	if errors.As(err, &ie) {
+		return tradeProblem(ie)
+	}
 	if err != nil {
 		return err
 	}
@@ -471,14 +460,21 @@ func (h portfolioWriteHandlers) addTransaction(c *fiber.Ctx) error {
 		status = http.StatusOK
 	} else {
 		c.Set(fiber.HeaderLocation, "/v1/portfolios/"+id)
-		// The trade changes the daily values from its date on; the
-		// recomputation is incremental, and a failure of it does not undo
-		// the committed trade.
-		if _, err := storage.ComputeDailyValues(ctx, h.db, pid, applied.Transaction.TradeDate, h.now(), false); err != nil {
-			h.log.Warn("update daily values after a trade", "portfolio_id", id, "err", err)
-		}
 	}
 	return writeJSON(c, status, viewApplied(applied, strings.ToUpper(strings.TrimSpace(req.Symbol))))
+}
+
+// tradeProblem is the 422 of a refused trade: one field per problem.
+func tradeProblem(ie *csvimport.ImportError) error {
+	fields := make([]agents.FieldIssue, 0, len(ie.Rows))
+	for _, r := range ie.Rows {
+		fields = append(fields, agents.FieldIssue{Field: r.Field, Code: r.Code, Message: r.Message})
+	}
+	detail := "the transaction is invalid"
+	if len(ie.Rows) == 1 {
+		detail += ": " + ie.Rows[0].String()
+	}
+	return invalid(detail, fields)
 }
 
 // requireCSV accepts a text/csv body (any parameters, such as charset).

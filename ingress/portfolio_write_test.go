@@ -3,6 +3,7 @@ package ingress
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
@@ -33,7 +36,12 @@ func setupWrite(t *testing.T) *writeEnv {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	db := pgtest.NewDB(t)
-	s := &Server{deps: Deps{DB: db}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), stopping: make(chan struct{})}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// The portfolio route answers through the analyst's capabilities, run
+	// with their contracts checked, as in every test.
+	reg := agents.NewRegistry(agents.Options{DB: db, Logger: log, CheckContracts: true})
+	reg.Add(analyst.New(agents.Deps{DB: db, Logger: log}))
+	s := &Server{deps: Deps{DB: db, Registry: reg}, log: log, stopping: make(chan struct{})}
 	app := fiber.New(fiber.Config{ErrorHandler: s.handleError, DisableStartupMessage: true, Immutable: true})
 	app.Use(s.correlation)
 	s.registerPortfolioWriteRoutes(app.Group("/v1"))
@@ -98,6 +106,36 @@ func fieldList(p Problem) string {
 		out = append(out, f.Field+"="+f.Code)
 	}
 	return strings.Join(out, "|")
+}
+
+// detail is GET /v1/portfolios/{id} as a client reads it.
+type detail struct {
+	Valuation *struct {
+		PackID         string          `json:"pack_id"`
+		AsOf           string          `json:"as_of"`
+		PositionsValue decimal.Decimal `json:"positions_value"`
+		CashValue      decimal.Decimal `json:"cash_value"`
+		Total          decimal.Decimal `json:"total"`
+	} `json:"valuation"`
+	ValuationNote string `json:"valuation_note"`
+	Positions     []struct {
+		Symbol        string           `json:"symbol"`
+		Type          string           `json:"type"`
+		Quantity      decimal.Decimal  `json:"quantity"`
+		CostBasis     decimal.Decimal  `json:"cost_basis"`
+		Lots          int              `json:"lots"`
+		FirstAcquired string           `json:"first_acquired"`
+		Close         *decimal.Decimal `json:"close"`
+		MarketValue   *decimal.Decimal `json:"market_value"`
+		UnrealizedPL  *decimal.Decimal `json:"unrealized_pl"`
+		Weight        *decimal.Decimal `json:"weight"`
+	} `json:"positions"`
+	Cash []struct {
+		Currency  string           `json:"currency"`
+		Amount    decimal.Decimal  `json:"amount"`
+		BaseValue *decimal.Decimal `json:"base_value"`
+	} `json:"cash"`
+	LedgerCommitHash string `json:"ledger_commit_hash"`
 }
 
 func (e *writeEnv) createPortfolio(t *testing.T, name string) portfolioView {
@@ -181,23 +219,31 @@ func TestTradesAndPortfolioDetail(t *testing.T) {
 		t.Errorf("transactions = %d, want 2 (the buy and the sell)", n)
 	}
 
-	// No pack yet: positions at cost. Cash by hand: -1000 + 478 = -522.
+	// No pack yet: positions at cost (ledger.positions). Cash by hand:
+	// -1000 + 478 = -522.
 	st, b = e.do(t, "GET", base, "", "")
-	d := mustDecode[portfolioDetail](t, b)
-	if st != http.StatusOK || d.Valuation != nil || len(d.Positions) != 1 || !d.Positions[0].Quantity.Equal(wdec("6")) ||
-		!d.Positions[0].CostBasis.Equal(wdec("600")) || d.Positions[0].MarketValue != nil || len(d.Cash) != 1 || !d.Cash[0].Amount.Equal(wdec("-522")) || len(d.LedgerCommitHash) != 64 {
+	d := mustDecode[detail](t, b)
+	if st != http.StatusOK || d.Valuation != nil || d.ValuationNote == "" || len(d.Positions) != 1 || !d.Positions[0].Quantity.Equal(wdec("6")) ||
+		!d.Positions[0].CostBasis.Equal(wdec("600")) || d.Positions[0].Type != "EQUITY" || d.Positions[0].FirstAcquired != "2024-01-02" ||
+		d.Positions[0].MarketValue != nil || len(d.Cash) != 1 || !d.Cash[0].Amount.Equal(wdec("-522")) || d.Cash[0].BaseValue != nil || len(d.LedgerCommitHash) != 64 {
 		t.Errorf("detail at cost: status %d, %+v; body %s", st, d, b)
 	}
 
-	// A close of 110 on 2024-01-10 values 6 NKE at 660; total 660 - 522 = 138.
+	// A close of 110 on 2024-01-10 values 6 NKE at 660 (portfolio.
+	// get_valued_positions): unrealised 660 - 600 = 60; total 660 - 522 =
+	// 138; weight 660/138 = 4.7826086957 (10 places).
 	st, b = e.do(t, "POST", "/v1/prices:import", "text/csv; charset=utf-8", "date,symbol,close\n2024-01-10,NKE,110\n")
 	if st != http.StatusOK || !strings.Contains(string(b), `"status":"fresh"`) {
 		t.Fatalf("prices:import: status %d; body %s", st, b)
 	}
 	st, b = e.do(t, "GET", base, "", "")
-	d = mustDecode[portfolioDetail](t, b)
-	if st != http.StatusOK || d.Valuation == nil || d.Valuation.PackID != "PP_2024-01-10" || !d.Valuation.Total.Equal(wdec("138")) ||
-		len(d.Positions) != 1 || d.Positions[0].MarketValue == nil || !d.Positions[0].MarketValue.Equal(wdec("660")) {
+	d = mustDecode[detail](t, b)
+	if st != http.StatusOK || d.Valuation == nil || d.Valuation.PackID != "PP_2024-01-10" || d.Valuation.AsOf != "2024-01-10" ||
+		!d.Valuation.Total.Equal(wdec("138")) || !d.Valuation.PositionsValue.Equal(wdec("660")) || !d.Valuation.CashValue.Equal(wdec("-522")) ||
+		len(d.Positions) != 1 || d.Positions[0].MarketValue == nil || !d.Positions[0].MarketValue.Equal(wdec("660")) ||
+		d.Positions[0].UnrealizedPL == nil || !d.Positions[0].UnrealizedPL.Equal(wdec("60")) ||
+		d.Positions[0].Weight == nil || !d.Positions[0].Weight.Equal(wdec("4.7826086957")) ||
+		len(d.Cash) != 1 || d.Cash[0].BaseValue == nil || !d.Cash[0].BaseValue.Equal(wdec("-522")) {
 		t.Errorf("valued detail: status %d, %+v; want pack PP_2024-01-10, total 138, NKE 660; body %s", st, d, b)
 	}
 
@@ -262,3 +308,82 @@ func TestImportEndpoints(t *testing.T) {
 }
 
 func wdec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// TestTradeAndItsDailyValuesCommitTogether: when the daily values a trade
+// changes cannot be written (the table refuses every write here, as a
+// lost connection would after the trade was written), the trade is rolled
+// back with them: the answer is 500, and nothing of the trade nor a stale
+// daily value is left. Once writes are allowed the same trade commits with
+// its daily value. By hand, in USD: 10 NKE at 100 (cash -1000), NKE closes
+// at 110 on 2024-01-03: 1100 - 1000 = 100; selling 4 at 120 that day:
+// 6 x 110 + (-1000 + 480) = 140.
+func TestTradeAndItsDailyValuesCommitTogether(t *testing.T) {
+	t.Parallel()
+	e := setupWrite(t)
+	p := e.createPortfolio(t, "Main")
+	base := "/v1/portfolios/" + p.ID
+	if st, b := e.do(t, "POST", base+"/transactions", "application/json",
+		`{"trade_date":"2024-01-02","type":"BUY","symbol":"NKE","quantity":"10","price":"100"}`); st != http.StatusCreated {
+		t.Fatalf("buy: status %d; body %s", st, b)
+	}
+	if st, b := e.do(t, "POST", "/v1/prices:import", "text/csv", "date,symbol,close\n2024-01-03,NKE,110\n"); st != http.StatusOK {
+		t.Fatalf("prices:import: status %d; body %s", st, b)
+	}
+	// state is what the database holds: the transactions, and the day's
+	// value with whether its ledger hash is that of all the transactions.
+	state := func() string {
+		t.Helper()
+		var n int
+		var total string
+		var current bool
+		err := e.db.QueryRow(e.ctx, `SELECT (SELECT count(*) FROM transactions), v.total_value::text,
+				v.ledger_hash = $2
+			FROM portfolio_daily_values v WHERE v.portfolio_id = $1 AND v.value_date = '2024-01-03'`,
+			[]any{p.ID, e.ledgerHash(t, p.ID)}, &n, &total, &current)
+		if err != nil {
+			t.Fatalf("read state: %v", err)
+		}
+		return fmt.Sprintf("transactions=%d total=%s current=%v", n, total, current)
+	}
+	if got, want := state(), "transactions=1 total=100 current=true"; got != want {
+		t.Fatalf("before the sale: %s, want %s", got, want)
+	}
+
+	for _, sql := range []string{
+		`CREATE FUNCTION refuse_daily_values() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'daily values refused by the test'; END $$`,
+		`CREATE TRIGGER refuse_daily_values BEFORE INSERT OR UPDATE ON portfolio_daily_values
+			FOR EACH ROW EXECUTE FUNCTION refuse_daily_values()`,
+	} {
+		if _, err := e.db.Exec(e.ctx, sql); err != nil {
+			t.Fatalf("install the refusal: %v", err)
+		}
+	}
+	sell := `{"trade_date":"2024-01-03","type":"SELL","symbol":"NKE","quantity":"4","price":"120","idempotency_key":"k1"}`
+	st, b := e.do(t, "POST", base+"/transactions", "application/json", sell)
+	if prob := mustDecode[Problem](t, b); st != http.StatusInternalServerError || prob.Code != "internal" {
+		t.Errorf("sale with daily values refused: status %d, %+v; want 500 internal", st, prob)
+	}
+	if got, want := state(), "transactions=1 total=100 current=true"; got != want {
+		t.Errorf("after the refused sale: %s, want %s", got, want)
+	}
+
+	if _, err := e.db.Exec(e.ctx, `DROP TRIGGER refuse_daily_values ON portfolio_daily_values; DROP FUNCTION refuse_daily_values()`); err != nil {
+		t.Fatalf("lift the refusal: %v", err)
+	}
+	if st, b := e.do(t, "POST", base+"/transactions", "application/json", sell); st != http.StatusCreated {
+		t.Fatalf("sale retried: status %d, want 201; body %s", st, b)
+	}
+	if got, want := state(), "transactions=2 total=140 current=true"; got != want {
+		t.Errorf("after the sale: %s, want %s", got, want)
+	}
+}
+
+func (e *writeEnv) ledgerHash(t *testing.T, pid string) string {
+	t.Helper()
+	h, err := storage.LedgerCommitHash(e.ctx, e.db.Pool(), uuid.MustParse(pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}

@@ -107,16 +107,11 @@ func ListDeadLetters(ctx context.Context, q Querier, f DeadLetterFilter) ([]Dead
 	if err != nil {
 		return nil, fmt.Errorf("list dead letters: %w", err)
 	}
-	defer rows.Close()
-	var out []DeadLetterRow
-	for rows.Next() {
-		d, err := scanDL(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan dead letter: %w", err)
-		}
-		out = append(out, d)
+	out, err := collect(rows, scanDL)
+	if err != nil {
+		return nil, fmt.Errorf("list dead letters: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // MarkDeadLetterReplayed records that a dead letter was replayed.
@@ -146,17 +141,13 @@ func DeadLetterDepth(ctx context.Context, q Querier) (map[string]int64, error) {
 	if err != nil {
 		return nil, fmt.Errorf("count dead letters: %w", err)
 	}
-	defer rows.Close()
 	out := map[string]int64{}
-	for rows.Next() {
-		var c string
-		var n int64
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, err
-		}
-		out[c] = n
+	var c string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&c, &n}, func() error { out[c] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("count dead letters: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ReplayRow is one row of replays.
@@ -219,14 +210,9 @@ func ReplaysOf(ctx context.Context, q Querier, deadLetterID string) ([]ReplayRow
 	if err != nil {
 		return nil, fmt.Errorf("list replays: %w", err)
 	}
-	defer rows.Close()
-	var out []ReplayRow
-	for rows.Next() {
-		r, err := scanReplay(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
+	out, err := collect(rows, scanReplay)
+	if err != nil {
+		return nil, fmt.Errorf("list replays of %s: %w", deadLetterID, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
+
+	"github.com/dawsos/dawsos/storage/lots"
 )
 
 // The ledger keeps transactions and derives everything else from them.
@@ -26,7 +28,9 @@ import (
 // cost at the pooled average, after which the remaining lots share the
 // average cost per share). Each relieved lot is a lot_reliefs row. A SPLIT
 // multiplies the open and original quantities of the open lots by its ratio
-// and divides their cost per share; total cost is unchanged.
+// and divides their cost per share; total cost is unchanged. The relief,
+// split and realised-gain arithmetic is package storage/lots, which the tax
+// capabilities call too; book.go keeps the ledger's lots in memory for it.
 //
 // Cash: each transaction stores its signed effect on cash (cash_amount in
 // cash_currency). The cash of a portfolio in a currency is the sum of those
@@ -63,8 +67,9 @@ const (
 
 // ledgerScale is the number of decimal places kept when a division is
 // unavoidable (a share of a lot's cost, an average); sums are kept exact by
-// giving the last part the remainder.
-const ledgerScale = 10
+// giving the last part the remainder. It is the lot engine's, so that
+// averages and weights here round like the lots do.
+const ledgerScale = lots.Scale
 
 // ErrInsufficientQuantity means a sale or transfer out asked for more than
 // the open lots hold; an *InsufficientQuantityError carries the figures.
@@ -468,7 +473,7 @@ type txEffect struct {
 func (e txEffect) applied(t Transaction) Applied {
 	a := Applied{Transaction: t, Reliefs: e.reliefs, CashFlow: e.flow}
 	if e.opened != nil {
-		a.OpenedLot = e.opened.id
+		a.OpenedLot = e.opened.ID
 	}
 	return a
 }
@@ -580,17 +585,17 @@ func (lr *ledgerRun) loadOpenLots(ctx context.Context, securityID uuid.UUID) err
 	if err != nil {
 		return fmt.Errorf("load open lots of %s: %w", securityID, err)
 	}
-	defer rows.Close()
-	for rows.Next() {
+	open, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (*lotState, error) {
 		l := &lotState{}
-		if err := rows.Scan(&l.id, &l.securityID, &l.acquired, &l.seq, &l.qtyOriginal, &l.qtyOpen,
-			&l.costOriginal, &l.costOpen, &l.perShare, &l.currency); err != nil {
-			return fmt.Errorf("load open lots of %s: %w", securityID, err)
-		}
-		lr.book.add(l)
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&l.ID, &l.securityID, &l.Acquired, &l.seq, &l.qtyOriginal, &l.Quantity,
+			&l.costOriginal, &l.Cost, &l.CostPerShare, &l.currency)
+		return l, err
+	})
+	if err != nil {
 		return fmt.Errorf("load open lots of %s: %w", securityID, err)
+	}
+	for _, l := range open {
+		lr.book.add(l)
 	}
 	return nil
 }
@@ -606,31 +611,33 @@ func loadTransactions(ctx context.Context, q Querier, where string, args ...any)
 	if err != nil {
 		return nil, fmt.Errorf("load transactions: %w", err)
 	}
-	defer rows.Close()
-	var out []Transaction
-	for rows.Next() {
-		var t Transaction
-		var sec, lot uuid.NullUUID
-		var settle *time.Time
-		var qty, price, amount, ratio decimal.NullDecimal
-		var source, sourceRef, notes, fxPack *string
-		if err := rows.Scan(&t.ID, &t.Seq, &t.PortfolioID, &sec, &t.Type, &t.TradeDate, &settle, &qty, &price,
-			&amount, &t.Currency, &t.Fees, &ratio, &lot, &source, &sourceRef, &notes, &t.RealizedPL,
-			&t.CashAmount, &t.CashCurrency, &t.FXRate, &fxPack, &t.CreatedAt); err != nil {
-			return nil, fmt.Errorf("load transactions: %w", err)
-		}
-		t.SecurityID, t.LotID = sec.UUID, lot.UUID
-		if settle != nil {
-			t.SettleDate = *settle
-		}
-		t.Quantity, t.Price, t.Amount, t.SplitRatio = qty.Decimal, price.Decimal, amount.Decimal, ratio.Decimal
-		t.Source, t.SourceRef, t.Notes, t.FXPackID = textOf(source), textOf(sourceRef), textOf(notes), textOf(fxPack)
-		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, scanTransaction)
+	if err != nil {
 		return nil, fmt.Errorf("load transactions: %w", err)
 	}
 	return out, nil
+}
+
+// scanTransaction reads one row of transactionColumns; the columns that
+// are NULL for some types read as the zero value.
+func scanTransaction(row pgx.CollectableRow) (Transaction, error) {
+	var t Transaction
+	var sec, lot uuid.NullUUID
+	var settle *time.Time
+	var qty, price, amount, ratio decimal.NullDecimal
+	var source, sourceRef, notes, fxPack *string
+	if err := row.Scan(&t.ID, &t.Seq, &t.PortfolioID, &sec, &t.Type, &t.TradeDate, &settle, &qty, &price,
+		&amount, &t.Currency, &t.Fees, &ratio, &lot, &source, &sourceRef, &notes, &t.RealizedPL,
+		&t.CashAmount, &t.CashCurrency, &t.FXRate, &fxPack, &t.CreatedAt); err != nil {
+		return Transaction{}, err
+	}
+	t.SecurityID, t.LotID = sec.UUID, lot.UUID
+	if settle != nil {
+		t.SettleDate = *settle
+	}
+	t.Quantity, t.Price, t.Amount, t.SplitRatio = qty.Decimal, price.Decimal, amount.Decimal, ratio.Decimal
+	t.Source, t.SourceRef, t.Notes, t.FXPackID = textOf(source), textOf(sourceRef), textOf(notes), textOf(fxPack)
+	return t, nil
 }
 
 // TransactionFilter narrows ListTransactions; zero fields do not filter.
@@ -665,17 +672,8 @@ func ListLotReliefs(ctx context.Context, q Querier, portfolioID uuid.UUID, from,
 	if err != nil {
 		return nil, fmt.Errorf("list lot reliefs of portfolio %s: %w", portfolioID, err)
 	}
-	defer rows.Close()
-	var out []LotRelief
-	for rows.Next() {
-		var r LotRelief
-		if err := rows.Scan(&r.TransactionID, &r.LotID, &r.SecurityID, &r.Date, &r.AcquiredDate,
-			&r.Quantity, &r.CostRelieved, &r.Proceeds, &r.RealizedPL); err != nil {
-			return nil, fmt.Errorf("list lot reliefs of portfolio %s: %w", portfolioID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[LotRelief])
+	if err != nil {
 		return nil, fmt.Errorf("list lot reliefs of portfolio %s: %w", portfolioID, err)
 	}
 	return out, nil
@@ -714,17 +712,17 @@ func nonZero(d decimal.Decimal) decimal.NullDecimal {
 }
 
 // writeEffects upserts lots and inserts reliefs and flows in one round trip.
-func writeEffects(ctx context.Context, q Querier, portfolioID uuid.UUID, lots []*lotState, reliefs []LotRelief, flows []CashFlow) error {
+func writeEffects(ctx context.Context, q Querier, portfolioID uuid.UUID, changed []*lotState, reliefs []LotRelief, flows []CashFlow) error {
 	b := &pgx.Batch{}
-	for _, l := range lots {
+	for _, l := range changed {
 		b.Queue(`INSERT INTO lots (id, portfolio_id, security_id, acquired_date, quantity_original, quantity_open,
 				cost_basis_original, cost_basis_open, cost_per_share, currency, closed_date)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (id) DO UPDATE SET quantity_original = EXCLUDED.quantity_original,
 				quantity_open = EXCLUDED.quantity_open, cost_basis_open = EXCLUDED.cost_basis_open,
 				cost_per_share = EXCLUDED.cost_per_share, closed_date = EXCLUDED.closed_date, updated_at = now()`,
-			l.id, portfolioID, l.securityID, l.acquired, l.qtyOriginal.String(), l.qtyOpen.String(),
-			l.costOriginal.String(), l.costOpen.String(), l.perShare.String(), l.currency, optDate(l.closed))
+			l.ID, portfolioID, l.securityID, l.Acquired, l.qtyOriginal.String(), l.Quantity.String(),
+			l.costOriginal.String(), l.Cost.String(), l.CostPerShare.String(), l.currency, optDate(l.closed))
 	}
 	for _, r := range reliefs {
 		b.Queue(`INSERT INTO lot_reliefs (transaction_id, lot_id, portfolio_id, relief_date, quantity, cost_relieved, proceeds, realized_pl)
@@ -740,230 +738,9 @@ func writeEffects(ctx context.Context, q Querier, portfolioID uuid.UUID, lots []
 		return nil
 	}
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("write %d lots, %d reliefs, %d flows: %w", len(lots), len(reliefs), len(flows), err)
+		return fmt.Errorf("write %d lots, %d reliefs, %d flows: %w", len(changed), len(reliefs), len(flows), err)
 	}
 	return nil
-}
-
-// lotState is a lot in the in-memory book.
-type lotState struct {
-	id, securityID         uuid.UUID
-	acquired               time.Time
-	seq                    int64
-	qtyOriginal, qtyOpen   decimal.Decimal
-	costOriginal, costOpen decimal.Decimal
-	perShare               decimal.Decimal
-	currency               string
-	closed                 time.Time
-	dirty                  bool
-}
-
-// book is the lot state of one portfolio, per security in opening order.
-// It is pure: the same transactions give the same lots, which is what lets a
-// replay, an as-of query and ApplyTransaction agree.
-type book struct {
-	method string
-	bySec  map[uuid.UUID][]*lotState
-	order  []*lotState
-}
-
-func newBook(method string) *book {
-	return &book{method: method, bySec: map[uuid.UUID][]*lotState{}}
-}
-
-func (b *book) add(l *lotState) {
-	b.bySec[l.securityID] = append(b.bySec[l.securityID], l)
-	b.order = append(b.order, l)
-}
-
-// takeDirty returns the lots changed since the last call.
-func (b *book) takeDirty() []*lotState {
-	var out []*lotState
-	for _, l := range b.order {
-		if l.dirty {
-			out = append(out, l)
-			l.dirty = false
-		}
-	}
-	return out
-}
-
-func (b *book) all() []*lotState { return b.order }
-
-// open returns the open lots of a security in opening order.
-func (b *book) open(sec uuid.UUID) []*lotState {
-	var out []*lotState
-	for _, l := range b.bySec[sec] {
-		if l.qtyOpen.IsPositive() {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// apply changes the lots for t and returns the lot it opened, the reliefs and
-// the realised P&L of a sale.
-func (b *book) apply(t *Transaction, symbol string) (*lotState, []LotRelief, decimal.NullDecimal, error) {
-	inKind := t.SecurityID != uuid.Nil
-	switch {
-	case t.Type == TxBuy || (t.Type == TxTransferIn && inKind):
-		cost := t.Amount.Add(t.Fees)
-		l := &lotState{id: t.ID, securityID: t.SecurityID, acquired: t.TradeDate, seq: t.Seq,
-			qtyOriginal: t.Quantity, qtyOpen: t.Quantity, costOriginal: cost, costOpen: cost,
-			perShare: cost.DivRound(t.Quantity, ledgerScale), currency: t.Currency, dirty: true}
-		b.add(l)
-		return l, nil, decimal.NullDecimal{}, nil
-	case t.Type == TxSell || (t.Type == TxTransferOut && inKind):
-		reliefs, err := b.relieve(t, symbol)
-		if err != nil {
-			return nil, nil, decimal.NullDecimal{}, err
-		}
-		if t.Type != TxSell {
-			return nil, reliefs, decimal.NullDecimal{}, nil
-		}
-		proceeds := t.Amount.Sub(t.Fees)
-		allocated, realized := decimal.Zero, proceeds
-		for i := range reliefs {
-			r := &reliefs[i]
-			p := proceeds.Sub(allocated)
-			if i < len(reliefs)-1 {
-				p = proceeds.Mul(r.Quantity).DivRound(t.Quantity, ledgerScale)
-			}
-			allocated = allocated.Add(p)
-			r.Proceeds = decimal.NewNullDecimal(p)
-			r.RealizedPL = decimal.NewNullDecimal(p.Sub(r.CostRelieved))
-			realized = realized.Sub(r.CostRelieved)
-		}
-		return nil, reliefs, decimal.NewNullDecimal(realized), nil
-	case t.Type == TxSplit:
-		for _, l := range b.open(t.SecurityID) {
-			l.qtyOpen = l.qtyOpen.Mul(t.SplitRatio)
-			l.qtyOriginal = l.qtyOriginal.Mul(t.SplitRatio)
-			l.perShare = l.costOpen.DivRound(l.qtyOpen, ledgerScale)
-			l.dirty = true
-		}
-	}
-	return nil, nil, decimal.NullDecimal{}, nil
-}
-
-// relieve takes t.Quantity from the open lots of t's security.
-func (b *book) relieve(t *Transaction, symbol string) ([]LotRelief, error) {
-	open := b.open(t.SecurityID)
-	held := decimal.Zero
-	for _, l := range open {
-		held = held.Add(l.qtyOpen)
-	}
-	var order []*lotState
-	switch {
-	case t.LotID != uuid.Nil:
-		if b.method == CostBasisAverageCost {
-			return nil, invalid(t, "a lot cannot be named under AVERAGE_COST")
-		}
-		held = decimal.Zero
-		for _, l := range open {
-			if l.id == t.LotID {
-				order, held = []*lotState{l}, l.qtyOpen
-			}
-		}
-		if order == nil {
-			return nil, &InsufficientQuantityError{SecurityID: t.SecurityID, Symbol: symbol, LotID: t.LotID, Held: held, Requested: t.Quantity}
-		}
-	case b.method == CostBasisSpecificLot:
-		return nil, invalid(t, "the portfolio relieves SPECIFIC_LOT and no lot is named")
-	default:
-		order = slices.Clone(open)
-		switch b.method {
-		case CostBasisLIFO:
-			slices.Reverse(order)
-		case CostBasisHIFO:
-			slices.SortStableFunc(order, func(x, y *lotState) int { return y.perShare.Cmp(x.perShare) })
-		}
-	}
-	if t.Quantity.GreaterThan(held) {
-		return nil, &InsufficientQuantityError{SecurityID: t.SecurityID, Symbol: symbol, LotID: t.LotID, Held: held, Requested: t.Quantity}
-	}
-	if b.method == CostBasisAverageCost {
-		return b.relieveAverage(t, open), nil
-	}
-	var reliefs []LotRelief
-	remaining := t.Quantity
-	for _, l := range order {
-		if !remaining.IsPositive() {
-			break
-		}
-		take := decimal.Min(remaining, l.qtyOpen)
-		cost := l.costOpen
-		if take.LessThan(l.qtyOpen) {
-			cost = l.costOpen.Mul(take).DivRound(l.qtyOpen, ledgerScale)
-		}
-		reliefs = append(reliefs, b.take(t, l, take, cost))
-		l.costOpen = l.costOpen.Sub(cost)
-		remaining = remaining.Sub(take)
-	}
-	return reliefs, nil
-}
-
-// take removes qty from l (closing it when nothing is left) and returns the
-// relief; the caller sets the lot's remaining cost.
-func (b *book) take(t *Transaction, l *lotState, qty, cost decimal.Decimal) LotRelief {
-	l.qtyOpen = l.qtyOpen.Sub(qty)
-	if l.qtyOpen.IsZero() {
-		l.closed = t.TradeDate
-	}
-	l.dirty = true
-	return LotRelief{TransactionID: t.ID, LotID: l.id, SecurityID: l.securityID, Date: t.TradeDate,
-		AcquiredDate: l.acquired, Quantity: qty, CostRelieved: cost}
-}
-
-// relieveAverage relieves at the pooled average cost: the quantity comes
-// from the oldest lots (for holding periods), the cost is quantity x
-// (pooled cost / pooled quantity), and the remaining lots are re-costed to
-// share the same average.
-func (b *book) relieveAverage(t *Transaction, open []*lotState) []LotRelief {
-	poolQ, poolC := decimal.Zero, decimal.Zero
-	for _, l := range open {
-		poolQ, poolC = poolQ.Add(l.qtyOpen), poolC.Add(l.costOpen)
-	}
-	relieved := poolC
-	if t.Quantity.LessThan(poolQ) {
-		relieved = poolC.Mul(t.Quantity).DivRound(poolQ, ledgerScale)
-	}
-	var reliefs []LotRelief
-	remaining, allocated := t.Quantity, decimal.Zero
-	for _, l := range open {
-		if !remaining.IsPositive() {
-			break
-		}
-		take := decimal.Min(remaining, l.qtyOpen)
-		remaining = remaining.Sub(take)
-		cost := relieved.Sub(allocated)
-		if remaining.IsPositive() {
-			cost = relieved.Mul(take).DivRound(t.Quantity, ledgerScale)
-		}
-		allocated = allocated.Add(cost)
-		reliefs = append(reliefs, b.take(t, l, take, cost))
-	}
-	leftQ, leftC := poolQ.Sub(t.Quantity), poolC.Sub(relieved)
-	var left []*lotState
-	for _, l := range open {
-		if l.qtyOpen.IsPositive() {
-			left = append(left, l)
-		} else {
-			l.costOpen = decimal.Zero
-		}
-	}
-	spread := decimal.Zero
-	for i, l := range left {
-		c := leftC.Sub(spread)
-		if i < len(left)-1 {
-			c = leftC.Mul(l.qtyOpen).DivRound(leftQ, ledgerScale)
-		}
-		spread = spread.Add(c)
-		l.costOpen = c
-		l.perShare = leftC.DivRound(leftQ, ledgerScale)
-		l.dirty = true
-	}
-	return reliefs
 }
 
 // Lot is one tax lot: what one BUY or in-kind TRANSFER_IN acquired and how
@@ -998,17 +775,13 @@ func OpenLots(ctx context.Context, q Querier, portfolioID uuid.UUID) ([]Lot, err
 	if err != nil {
 		return nil, fmt.Errorf("load open lots of portfolio %s: %w", portfolioID, err)
 	}
-	defer rows.Close()
-	var out []Lot
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Lot, error) {
 		var l Lot
-		if err := rows.Scan(&l.ID, &l.PortfolioID, &l.SecurityID, &l.Symbol, &l.AcquiredDate, &l.QuantityOriginal,
-			&l.QuantityOpen, &l.CostBasisOriginal, &l.CostBasisOpen, &l.CostPerShare, &l.Currency); err != nil {
-			return nil, fmt.Errorf("load open lots of portfolio %s: %w", portfolioID, err)
-		}
-		out = append(out, l)
-	}
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&l.ID, &l.PortfolioID, &l.SecurityID, &l.Symbol, &l.AcquiredDate, &l.QuantityOriginal,
+			&l.QuantityOpen, &l.CostBasisOriginal, &l.CostBasisOpen, &l.CostPerShare, &l.Currency)
+		return l, err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("load open lots of portfolio %s: %w", portfolioID, err)
 	}
 	return out, nil
@@ -1060,12 +833,12 @@ func replayLotsAsOf(ctx context.Context, q Querier, portfolioID uuid.UUID, asOf 
 	}
 	var out []Lot
 	for _, l := range b.order {
-		if !l.qtyOpen.IsPositive() {
+		if !l.Quantity.IsPositive() {
 			continue
 		}
-		out = append(out, Lot{ID: l.id, PortfolioID: portfolioID, SecurityID: l.securityID, Symbol: syms[l.securityID],
-			AcquiredDate: l.acquired, QuantityOriginal: l.qtyOriginal, QuantityOpen: l.qtyOpen,
-			CostBasisOriginal: l.costOriginal, CostBasisOpen: l.costOpen, CostPerShare: l.perShare, Currency: l.currency})
+		out = append(out, Lot{ID: l.ID, PortfolioID: portfolioID, SecurityID: l.securityID, Symbol: syms[l.securityID],
+			AcquiredDate: l.Acquired, QuantityOriginal: l.qtyOriginal, QuantityOpen: l.Quantity,
+			CostBasisOriginal: l.costOriginal, CostBasisOpen: l.Cost, CostPerShare: l.CostPerShare, Currency: l.currency})
 	}
 	slices.SortStableFunc(out, func(x, y Lot) int { return cmp.Compare(x.Symbol, y.Symbol) })
 	return out, nil
@@ -1095,18 +868,18 @@ type Position struct {
 // OpenPositions aggregates the lots open at the end of asOf (now when zero)
 // per security, by symbol.
 func OpenPositions(ctx context.Context, q Querier, portfolioID uuid.UUID, asOf time.Time) ([]Position, error) {
-	lots, err := LotsAsOf(ctx, q, portfolioID, asOf)
+	open, err := LotsAsOf(ctx, q, portfolioID, asOf)
 	if err != nil {
 		return nil, err
 	}
-	return aggregateLots(ctx, q, lots)
+	return aggregateLots(ctx, q, open)
 }
 
-func aggregateLots(ctx context.Context, q Querier, lots []Lot) ([]Position, error) {
+func aggregateLots(ctx context.Context, q Querier, open []Lot) ([]Position, error) {
 	idx := map[uuid.UUID]int{}
 	var out []Position
 	var ids []uuid.UUID
-	for _, l := range lots {
+	for _, l := range open {
 		i, ok := idx[l.SecurityID]
 		if !ok {
 			i = len(out)
@@ -1156,16 +929,8 @@ func CashBalances(ctx context.Context, q Querier, portfolioID uuid.UUID, asOf ti
 	if err != nil {
 		return nil, fmt.Errorf("cash of portfolio %s: %w", portfolioID, err)
 	}
-	defer rows.Close()
-	var out []CashBalance
-	for rows.Next() {
-		var c CashBalance
-		if err := rows.Scan(&c.Currency, &c.Amount); err != nil {
-			return nil, fmt.Errorf("cash of portfolio %s: %w", portfolioID, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[CashBalance])
+	if err != nil {
 		return nil, fmt.Errorf("cash of portfolio %s: %w", portfolioID, err)
 	}
 	return out, nil

@@ -94,18 +94,16 @@ func migrationStatusFS(ctx context.Context, db *DB, fsys fs.FS) (current, latest
 		// while its older API inserts is_applied = false; the newest row
 		// of each version is its state either way.
 		err := db.Query(ctx, func(rows pgx.Rows) error {
-			for rows.Next() {
-				var v int64
-				var ok bool
-				if err := rows.Scan(&v, &ok); err != nil {
-					return err
-				}
+			var v int64
+			var ok bool
+			_, err := pgx.ForEachRow(rows, []any{&v, &ok}, func() error {
 				if ok && v > 0 {
 					appliedSet[v] = true
 					current = max(current, v)
 				}
-			}
-			return nil
+				return nil
+			})
+			return err
 		}, "SELECT DISTINCT ON (version_id) version_id, is_applied FROM "+gooseTable+" ORDER BY version_id, id DESC")
 		if err != nil {
 			return 0, latest, 0, fmt.Errorf("read migration status: %w", err)

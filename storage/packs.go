@@ -275,35 +275,25 @@ func packContentHash(ctx context.Context, q Querier, packID string, date time.Ti
 	if err != nil {
 		return "", fmt.Errorf("hash prices of pack %s: %w", packID, err)
 	}
-	for rows.Next() {
-		var sym, ccy string
-		var c decimal.Decimal
-		var o, hi, lo, v decimal.NullDecimal
-		if err := rows.Scan(&sym, &c, &o, &hi, &lo, &v, &ccy); err != nil {
-			rows.Close()
-			return "", fmt.Errorf("hash prices of pack %s: %w", packID, err)
-		}
-		fmt.Fprintf(h, "P|%s|%s|%s|%s|%s|%s|%s\n", sym, c, nullText(o), nullText(hi), nullText(lo), nullText(v), ccy)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var sym, ccy string
+	var c decimal.Decimal
+	var o, hi, lo, v decimal.NullDecimal
+	if _, err := pgx.ForEachRow(rows, []any{&sym, &c, &o, &hi, &lo, &v, &ccy}, func() error {
+		_, err := fmt.Fprintf(h, "P|%s|%s|%s|%s|%s|%s|%s\n", sym, c, nullText(o), nullText(hi), nullText(lo), nullText(v), ccy)
+		return err
+	}); err != nil {
 		return "", fmt.Errorf("hash prices of pack %s: %w", packID, err)
 	}
 	rows, err = q.Query(ctx, `SELECT from_ccy, to_ccy, rate FROM fx_rates WHERE pack_id = $1 ORDER BY from_ccy, to_ccy`, packID)
 	if err != nil {
 		return "", fmt.Errorf("hash fx rates of pack %s: %w", packID, err)
 	}
-	for rows.Next() {
-		var f, t string
-		var r decimal.Decimal
-		if err := rows.Scan(&f, &t, &r); err != nil {
-			rows.Close()
-			return "", fmt.Errorf("hash fx rates of pack %s: %w", packID, err)
-		}
-		fmt.Fprintf(h, "X|%s|%s|%s\n", f, t, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var from, to string
+	var rate decimal.Decimal
+	if _, err := pgx.ForEachRow(rows, []any{&from, &to, &rate}, func() error {
+		_, err := fmt.Fprintf(h, "X|%s|%s|%s\n", from, to, rate)
+		return err
+	}); err != nil {
 		return "", fmt.Errorf("hash fx rates of pack %s: %w", packID, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
@@ -370,25 +360,18 @@ func FinalizePack(ctx context.Context, tx pgx.Tx, packID string) (Pack, error) {
 	if err != nil {
 		return Pack{}, fmt.Errorf("check coverage of pack %s: %w", packID, err)
 	}
-	for rows.Next() {
-		var sym, base string
-		var ccy *string
-		if err := rows.Scan(&sym, &ccy, &base); err != nil {
-			rows.Close()
-			return Pack{}, fmt.Errorf("check coverage of pack %s: %w", packID, err)
-		}
+	var sym, base string
+	var ccy *string
+	if _, err := pgx.ForEachRow(rows, []any{&sym, &ccy, &base}, func() error {
 		if ccy == nil {
 			if !slices.Contains(detail.MissingPrices, sym) {
 				detail.MissingPrices = append(detail.MissingPrices, sym)
 			}
-			continue
-		}
-		if pair := *ccy + "/" + base; !slices.Contains(detail.MissingFX, pair) {
+		} else if pair := *ccy + "/" + base; !slices.Contains(detail.MissingFX, pair) {
 			detail.MissingFX = append(detail.MissingFX, pair)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return Pack{}, fmt.Errorf("check coverage of pack %s: %w", packID, err)
 	}
 	slices.Sort(detail.MissingFX)
@@ -458,16 +441,8 @@ func ListFreshPacks(ctx context.Context, q Querier, from, to time.Time) ([]Pack,
 	if err != nil {
 		return nil, fmt.Errorf("list fresh packs: %w", err)
 	}
-	defer rows.Close()
-	var out []Pack
-	for rows.Next() {
-		p, err := scanPack(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list fresh packs: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanPack)
+	if err != nil {
 		return nil, fmt.Errorf("list fresh packs: %w", err)
 	}
 	return out, nil
@@ -489,17 +464,12 @@ func PricesInPack(ctx context.Context, q Querier, packID string, securityIDs []u
 	if err != nil {
 		return nil, fmt.Errorf("load prices of pack %s: %w", packID, err)
 	}
-	for rows.Next() {
-		var p Price
-		if err := rows.Scan(&p.SecurityID, &p.Close, &p.Open, &p.High, &p.Low, &p.Volume, &p.Currency); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("load prices of pack %s: %w", packID, err)
-		}
-		out[p.SecurityID] = p
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	prices, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Price])
+	if err != nil {
 		return nil, fmt.Errorf("load prices of pack %s: %w", packID, err)
+	}
+	for _, p := range prices {
+		out[p.SecurityID] = p
 	}
 	var missing []uuid.UUID
 	for _, id := range securityIDs {
@@ -519,14 +489,10 @@ func securityNames(ctx context.Context, q Querier, ids []uuid.UUID) string {
 	names := make([]string, 0, len(ids))
 	syms := map[uuid.UUID]string{}
 	if rows, err := q.Query(ctx, `SELECT id, symbol FROM securities WHERE id = ANY($1)`, ids); err == nil {
-		for rows.Next() {
-			var id uuid.UUID
-			var s string
-			if rows.Scan(&id, &s) == nil {
-				syms[id] = s
-			}
-		}
-		rows.Close()
+		var id uuid.UUID
+		var sym string
+		// A failed lookup leaves ids unnamed; the message is still built.
+		_, _ = pgx.ForEachRow(rows, []any{&id, &sym}, func() error { syms[id] = sym; return nil })
 	}
 	for _, id := range ids {
 		if s, ok := syms[id]; ok {

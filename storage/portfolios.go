@@ -102,9 +102,12 @@ func GetPortfolio(ctx context.Context, q Querier, id uuid.UUID) (Portfolio, erro
 }
 
 // lockPortfolio loads a portfolio and locks its row until the end of the
-// caller's transaction, which serialises ledger writes per portfolio.
+// caller's transaction, which serialises ledger writes and daily-value
+// computations per portfolio. NO KEY UPDATE excludes other lockers but not
+// inserts whose foreign key points at the portfolio (a run's metrics, say),
+// which need only KEY SHARE.
 func lockPortfolio(ctx context.Context, q Querier, id uuid.UUID) (Portfolio, error) {
-	p, err := scanPortfolio(q.QueryRow(ctx, `SELECT `+portfolioColumns+` FROM portfolios WHERE id = $1 FOR UPDATE`, id))
+	p, err := scanPortfolio(q.QueryRow(ctx, `SELECT `+portfolioColumns+` FROM portfolios WHERE id = $1 FOR NO KEY UPDATE`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Portfolio{}, fmt.Errorf("portfolio %s: %w", id, ErrNotFound)
 	}
@@ -112,6 +115,24 @@ func lockPortfolio(ctx context.Context, q Querier, id uuid.UUID) (Portfolio, err
 		return Portfolio{}, fmt.Errorf("lock portfolio %s: %w", id, err)
 	}
 	return p, nil
+}
+
+// LockPortfolios locks every portfolio's row, in id order, until the end of
+// the caller's transaction and returns their ids. A change that revalues
+// every portfolio (a price import) takes the locks before it writes
+// anything: a trade holds its portfolio's lock and may then wait on the
+// pack rows the import writes, so an import that locked portfolios only
+// afterwards could deadlock with it.
+func LockPortfolios(ctx context.Context, tx pgx.Tx) ([]uuid.UUID, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM portfolios ORDER BY id FOR NO KEY UPDATE`)
+	if err != nil {
+		return nil, fmt.Errorf("lock portfolios: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("lock portfolios: %w", err)
+	}
+	return ids, nil
 }
 
 // ListPortfolios returns the portfolios that match f, by name.
@@ -122,16 +143,8 @@ func ListPortfolios(ctx context.Context, q Querier, f PortfolioFilter) ([]Portfo
 	if err != nil {
 		return nil, fmt.Errorf("list portfolios: %w", err)
 	}
-	defer rows.Close()
-	var out []Portfolio
-	for rows.Next() {
-		p, err := scanPortfolio(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list portfolios: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanPortfolio)
+	if err != nil {
 		return nil, fmt.Errorf("list portfolios: %w", err)
 	}
 	return out, nil

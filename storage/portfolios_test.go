@@ -35,6 +35,11 @@ func TestPortfoliosAndSecurities(t *testing.T) {
 	if _, err := storage.GetPortfolio(f.ctx, pool, missing); !errors.Is(err, storage.ErrNotFound) || !strings.Contains(err.Error(), missing.String()) {
 		t.Errorf("GetPortfolio(missing) err = %v, want ErrNotFound naming the id", err)
 	}
+	for id, want := range map[uuid.UUID]bool{f.user: true, missing: false} {
+		if ok, err := storage.UserExists(f.ctx, pool, id); err != nil || ok != want {
+			t.Errorf("UserExists(%s) = %v, %v; want %v", id, ok, err, want)
+		}
+	}
 	lists := []struct {
 		filter storage.PortfolioFilter
 		want   []string

@@ -115,16 +115,11 @@ func ListRuns(ctx context.Context, q Querier, f RunFilter) ([]RunRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	defer rows.Close()
-	var out []RunRow
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan run: %w", err)
-		}
-		out = append(out, r)
+	out, err := collect(rows, scanRun)
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // RunningRunIDs lists the runs that are not terminal, oldest first.
@@ -133,16 +128,15 @@ func RunningRunIDs(ctx context.Context, q Querier) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list running runs: %w", err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (string, error) {
 		var id [16]byte
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, uuidString(id))
+		err := r.Scan(&id)
+		return uuidString(id), err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list running runs: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CountRunsByStatus feeds the runs metric.
@@ -151,17 +145,13 @@ func CountRunsByStatus(ctx context.Context, q Querier) (map[string]int64, error)
 	if err != nil {
 		return nil, fmt.Errorf("count runs: %w", err)
 	}
-	defer rows.Close()
 	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
+	var s string
+	var n int64
+	if _, err := pgx.ForEachRow(rows, []any{&s, &n}, func() error { out[s] = n; return nil }); err != nil {
+		return nil, fmt.Errorf("count runs: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // StepRow is one row of run_steps.
@@ -202,16 +192,11 @@ func RunSteps(ctx context.Context, q Querier, runID string) ([]StepRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read steps of run %s: %w", runID, err)
 	}
-	defer rows.Close()
-	var out []StepRow
-	for rows.Next() {
-		s, err := scanStep(rows)
-		if err != nil {
-			return nil, fmt.Errorf("scan step: %w", err)
-		}
-		out = append(out, s)
+	out, err := collect(rows, scanStep)
+	if err != nil {
+		return nil, fmt.Errorf("read steps of run %s: %w", runID, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DueStep names a queued step whose deadline has passed.
@@ -226,18 +211,17 @@ func DueSteps(ctx context.Context, q Querier, now time.Time, limit int) ([]DueSt
 	if err != nil {
 		return nil, fmt.Errorf("list due steps: %w", err)
 	}
-	defer rows.Close()
-	var out []DueStep
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (DueStep, error) {
 		var id [16]byte
 		var d DueStep
-		if err := rows.Scan(&id, &d.StepID); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&id, &d.StepID)
 		d.RunID = uuidString(id)
-		out = append(out, d)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list due steps: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // EventRow is one row of run_events.
@@ -257,16 +241,15 @@ func EventsAfter(ctx context.Context, q Querier, runID string, after int64, limi
 	if err != nil {
 		return nil, fmt.Errorf("read events of run %s: %w", runID, err)
 	}
-	defer rows.Close()
-	var out []EventRow
-	for rows.Next() {
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (EventRow, error) {
 		e := EventRow{RunID: runID}
-		if err := rows.Scan(&e.Seq, &e.Type, &e.StepID, &e.Data, &e.CreatedAt); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
+		err := r.Scan(&e.Seq, &e.Type, &e.StepID, &e.Data, &e.CreatedAt)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read events of run %s: %w", runID, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func uuidString(b [16]byte) string { return uuid.UUID(b).String() }
@@ -496,24 +479,18 @@ func LoadRunsForUpdate(ctx context.Context, q Querier, ids []string) (map[string
 	runs := make(map[string]RunRow, len(ids))
 	steps := make(map[string][]StepRow, len(ids))
 	b.Queue(`SELECT `+runCols+` FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			r, err := scanRun(rows)
-			if err != nil {
-				return err
-			}
+		rs, err := collect(rows, scanRun)
+		for _, r := range rs {
 			runs[r.ID] = r
 		}
-		return rows.Err()
+		return err
 	})
 	b.Queue(`SELECT `+stepCols+` FROM run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, seq`, ids).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			s, err := scanStep(rows)
-			if err != nil {
-				return err
-			}
+		ss, err := collect(rows, scanStep)
+		for _, s := range ss {
 			steps[s.RunID] = append(steps[s.RunID], s)
 		}
-		return rows.Err()
+		return err
 	})
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return nil, nil, fmt.Errorf("load %d runs: %w", len(ids), err)
@@ -535,15 +512,9 @@ func LoadRunForUpdate(ctx context.Context, q Querier, runID string) (RunRow, []S
 		return nil
 	})
 	var steps []StepRow
-	b.Queue(`SELECT `+stepCols+` FROM run_steps WHERE run_id = $1 ORDER BY seq`, runID).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			s, err := scanStep(rows)
-			if err != nil {
-				return err
-			}
-			steps = append(steps, s)
-		}
-		return rows.Err()
+	b.Queue(`SELECT `+stepCols+` FROM run_steps WHERE run_id = $1 ORDER BY seq`, runID).Query(func(rows pgx.Rows) (err error) {
+		steps, err = collect(rows, scanStep)
+		return err
 	})
 	if err := q.SendBatch(ctx, b).Close(); err != nil {
 		return run, nil, fmt.Errorf("load run %s: %w", runID, err)

@@ -124,16 +124,8 @@ func ListSecurities(ctx context.Context, q Querier, f SecurityFilter) ([]Securit
 	if err != nil {
 		return nil, fmt.Errorf("list securities: %w", err)
 	}
-	defer rows.Close()
-	var out []Security
-	for rows.Next() {
-		s, err := scanSecurity(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list securities: %w", err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanSecurity)
+	if err != nil {
 		return nil, fmt.Errorf("list securities: %w", err)
 	}
 	return out, nil

@@ -138,17 +138,13 @@ func loadPackRates(ctx context.Context, q Querier, packIDs []string) (map[string
 	if err != nil {
 		return nil, fmt.Errorf("load fx rates of %d packs: %w", len(packIDs), err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, f, t string
-		var r decimal.Decimal
-		if err := rows.Scan(&id, &f, &t, &r); err != nil {
-			return nil, fmt.Errorf("load fx rates: %w", err)
-		}
-		out[id][[2]string{f, t}] = r
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("load fx rates: %w", err)
+	var id, from, to string
+	var rate decimal.Decimal
+	if _, err := pgx.ForEachRow(rows, []any{&id, &from, &to, &rate}, func() error {
+		out[id][[2]string{from, to}] = rate
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("load fx rates of %d packs: %w", len(packIDs), err)
 	}
 	return out, nil
 }
@@ -196,14 +192,27 @@ type daySnapshot struct {
 // external flow since the previous valued day. It is incremental: a day
 // whose row has the same pack and ledger hash is skipped unless force; a
 // back-dated transaction or a restated pack therefore recomputes exactly the
-// days it changes. Re-running changes nothing.
+// days it changes. Re-running changes nothing. It runs in a transaction of
+// its own; a change to transactions or prices uses ComputeDailyValuesTx
+// instead, so that the change and its daily values commit together.
 func ComputeDailyValues(ctx context.Context, db *DB, portfolioID uuid.UUID, from, to time.Time, force bool) (DailyValuesResult, error) {
 	var res DailyValuesResult
 	err := db.Tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		res, err = computeDailyValues(ctx, tx, portfolioID, civilDate(from), civilDate(to), force)
+		res, err = ComputeDailyValuesTx(ctx, tx, portfolioID, from, to, force)
 		return err
 	})
+	return res, err
+}
+
+// ComputeDailyValuesTx is ComputeDailyValues in the caller's transaction:
+// a trade or an import calls it before committing, so its daily values are
+// never left stale by a failure between two commits; when it fails, the
+// caller rolls the change back with it. It locks the portfolio's row (as
+// ApplyTransaction does), so two changes to one portfolio revalue one after
+// the other, each seeing the other's committed rows.
+func ComputeDailyValuesTx(ctx context.Context, tx pgx.Tx, portfolioID uuid.UUID, from, to time.Time, force bool) (DailyValuesResult, error) {
+	res, err := computeDailyValues(ctx, tx, portfolioID, civilDate(from), civilDate(to), force)
 	if err != nil {
 		return DailyValuesResult{}, fmt.Errorf("compute daily values of portfolio %s from %s to %s: %w",
 			portfolioID, from.Format(time.DateOnly), to.Format(time.DateOnly), err)
@@ -213,7 +222,7 @@ func ComputeDailyValues(ctx context.Context, db *DB, portfolioID uuid.UUID, from
 
 func computeDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, from, to time.Time, force bool) (DailyValuesResult, error) {
 	var res DailyValuesResult
-	p, err := GetPortfolio(ctx, q, portfolioID)
+	p, err := lockPortfolio(ctx, q, portfolioID)
 	if err != nil {
 		return res, err
 	}
@@ -230,26 +239,17 @@ func computeDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, f
 		return res, err
 	}
 	type flow struct {
-		date   time.Time
-		amount decimal.Decimal
-		ccy    string
+		Date   time.Time
+		Amount decimal.Decimal
+		Ccy    string
 	}
-	var flows []flow
 	rows, err := q.Query(ctx, `SELECT flow_date, amount, currency FROM portfolio_cash_flows
 		WHERE portfolio_id = $1 AND flow_date <= $2 ORDER BY flow_date`, portfolioID, to)
 	if err != nil {
 		return res, fmt.Errorf("load cash flows: %w", err)
 	}
-	for rows.Next() {
-		var f flow
-		if err := rows.Scan(&f.date, &f.amount, &f.ccy); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("load cash flows: %w", err)
-		}
-		flows = append(flows, f)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	flows, err := pgx.CollectRows(rows, pgx.RowToStructByPos[flow])
+	if err != nil {
 		return res, fmt.Errorf("load cash flows: %w", err)
 	}
 	type stored struct{ pack, hash string }
@@ -259,17 +259,12 @@ func computeDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, f
 	if err != nil {
 		return res, fmt.Errorf("load stored daily values: %w", err)
 	}
-	for rows.Next() {
-		var d time.Time
-		var s stored
-		if err := rows.Scan(&d, &s.pack, &s.hash); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("load stored daily values: %w", err)
-		}
-		existing[d] = s
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	var day time.Time
+	var row stored
+	if _, err := pgx.ForEachRow(rows, []any{&day, &row.pack, &row.hash}, func() error {
+		existing[day] = row
+		return nil
+	}); err != nil {
 		return res, fmt.Errorf("load stored daily values: %w", err)
 	}
 
@@ -292,8 +287,8 @@ func computeDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, f
 			h.add(*t, syms[t.SecurityID])
 		}
 		dayFlows := map[string]decimal.Decimal{}
-		for ; fi < len(flows) && !flows[fi].date.After(d); fi++ {
-			dayFlows[flows[fi].ccy] = dayFlows[flows[fi].ccy].Add(flows[fi].amount)
+		for ; fi < len(flows) && !flows[fi].Date.After(d); fi++ {
+			dayFlows[flows[fi].Ccy] = dayFlows[flows[fi].Ccy].Add(flows[fi].Amount)
 		}
 		if d.Before(from) {
 			continue
@@ -306,8 +301,8 @@ func computeDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, f
 		}
 		snap := daySnapshot{date: d, packID: pk.ID, qty: map[uuid.UUID]decimal.Decimal{}, cash: map[string]decimal.Decimal{}, flows: dayFlows, hash: hash}
 		for _, l := range b.order {
-			if l.qtyOpen.IsPositive() {
-				snap.qty[l.securityID] = snap.qty[l.securityID].Add(l.qtyOpen)
+			if l.Quantity.IsPositive() {
+				snap.qty[l.securityID] = snap.qty[l.securityID].Add(l.Quantity)
 			}
 		}
 		for c, a := range cash {
@@ -354,18 +349,13 @@ func valueSnapshots(ctx context.Context, q Querier, p Portfolio, days []daySnaps
 		if err != nil {
 			return nil, fmt.Errorf("load closes: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			var pr Price
-			if err := rows.Scan(&id, &pr.SecurityID, &pr.Close, &pr.Currency); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load closes: %w", err)
-			}
+		var id string
+		var pr Price
+		if _, err := pgx.ForEachRow(rows, []any{&id, &pr.SecurityID, &pr.Close, &pr.Currency}, func() error {
 			prices[key{id, pr.SecurityID}] = pr
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("load closes: %w", err)
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("load closes of %d packs: %w", len(packIDs), err)
 		}
 	}
 	rates, err := loadPackRates(ctx, q, packIDs)
@@ -441,17 +431,8 @@ func ListDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, from
 	if err != nil {
 		return nil, fmt.Errorf("list daily values of portfolio %s: %w", portfolioID, err)
 	}
-	defer rows.Close()
-	var out []DailyValue
-	for rows.Next() {
-		var v DailyValue
-		if err := rows.Scan(&v.PortfolioID, &v.Date, &v.PackID, &v.BaseCurrency, &v.Total, &v.Cash,
-			&v.Positions, &v.NetExternalFlow, &v.LedgerHash); err != nil {
-			return nil, fmt.Errorf("list daily values of portfolio %s: %w", portfolioID, err)
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowToStructByPos[DailyValue])
+	if err != nil {
 		return nil, fmt.Errorf("list daily values of portfolio %s: %w", portfolioID, err)
 	}
 	return out, nil

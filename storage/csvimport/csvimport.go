@@ -21,6 +21,10 @@ import (
 // (see the package doc) it makes a re-import a no-op.
 const Source = "import"
 
+// APISource is the transactions.source of a transaction posted alone with
+// an idempotency key (PostTransaction); the key is its source_ref.
+const APISource = "api"
+
 // Codes of RowError: wire names, shown to users and mapped into HTTP
 // problem fields, so they do not change once published.
 const (
@@ -122,10 +126,11 @@ type Result struct {
 	// Packs are the pricing packs of the dates a price import touched.
 	Packs []PackResult `json:"packs,omitempty"`
 	// DailyValuesWritten counts the portfolio_daily_values rows the import
-	// recomputed; DailyValuesError says why they could not be (the import
-	// itself stands).
-	DailyValuesWritten int    `json:"daily_values_written"`
-	DailyValuesError   string `json:"daily_values_error,omitempty"`
+	// recomputed. They are written in the import's own database
+	// transaction, so an import that commits has its daily values up to
+	// date, and one whose daily values cannot be computed (a fresh pack
+	// without a close or rate they need) is refused with that error.
+	DailyValuesWritten int `json:"daily_values_written"`
 }
 
 // PackResult is the state of one date's pricing pack after a price import.

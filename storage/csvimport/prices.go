@@ -86,6 +86,14 @@ func ImportPrices(ctx context.Context, db *storage.DB, r io.Reader, opts Options
 			rejected = &ImportError{Rows: sortErrors(errs)}
 			return rejected
 		}
+		// Restated packs change the daily values of every portfolio that
+		// held something on those dates; they are recomputed below, in this
+		// transaction, under locks taken before any pack is written (see
+		// storage.LockPortfolios).
+		portfolios, err := storage.LockPortfolios(ctx, tx)
+		if err != nil {
+			return fmt.Errorf("import prices: %w", err)
+		}
 		byDate := map[time.Time][]priceRow{}
 		var dates []time.Time
 		for _, row := range rows {
@@ -104,6 +112,15 @@ func ImportPrices(ctx context.Context, db *storage.DB, r io.Reader, opts Options
 			res.Duplicates += dups
 			packs = append(packs, pr)
 		}
+		if res.Applied > 0 {
+			for _, id := range portfolios {
+				dv, err := storage.ComputeDailyValuesTx(ctx, tx, id, dates[0], dates[len(dates)-1], false)
+				if err != nil {
+					return fmt.Errorf("import prices: %w", err)
+				}
+				res.DailyValuesWritten += dv.Written
+			}
+		}
 		if opts.DryRun {
 			return errDryRun
 		}
@@ -117,32 +134,6 @@ func ImportPrices(ctx context.Context, db *storage.DB, r io.Reader, opts Options
 		return Result{DryRun: opts.DryRun, Rows: n}, err
 	}
 	res.Packs = packs
-	if res.Applied > 0 && !opts.DryRun {
-		// Restated packs change the daily values of every portfolio that
-		// held something on those dates.
-		var ids []uuid.UUID
-		err := db.Tx(ctx, func(tx pgx.Tx) error {
-			ps, err := storage.ListPortfolios(ctx, tx, storage.PortfolioFilter{})
-			for _, p := range ps {
-				ids = append(ids, p.ID)
-			}
-			return err
-		})
-		if err != nil {
-			res.DailyValuesError = fmt.Sprintf("daily values not updated: %v", err)
-			return res, nil
-		}
-		from, to := rows[0].date, rows[0].date
-		for _, r := range rows {
-			if r.date.Before(from) {
-				from = r.date
-			}
-			if r.date.After(to) {
-				to = r.date
-			}
-		}
-		res.revalue(ctx, db, ids, from, to)
-	}
 	return res, nil
 }
 
@@ -231,40 +222,29 @@ func samePrice(a, b storage.Price) bool {
 // loadPackContent reads every close and rate of a pack, the base a new
 // revision starts from.
 func loadPackContent(ctx context.Context, q storage.Querier, packID string) (map[uuid.UUID]storage.Price, map[pair]decimal.Decimal, error) {
-	prices := map[uuid.UUID]storage.Price{}
 	rows, err := q.Query(ctx, `SELECT security_id, close, open, high, low, volume, currency FROM prices WHERE pack_id = $1`, packID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load prices of pack %s: %w", packID, err)
 	}
-	for rows.Next() {
-		var p storage.Price
-		if err := rows.Scan(&p.SecurityID, &p.Close, &p.Open, &p.High, &p.Low, &p.Volume, &p.Currency); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("load prices of pack %s: %w", packID, err)
-		}
-		prices[p.SecurityID] = p
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[storage.Price])
+	if err != nil {
 		return nil, nil, fmt.Errorf("load prices of pack %s: %w", packID, err)
 	}
-	rates := map[pair]decimal.Decimal{}
+	prices := make(map[uuid.UUID]storage.Price, len(list))
+	for _, p := range list {
+		prices[p.SecurityID] = p
+	}
 	rows, err = q.Query(ctx, `SELECT from_ccy, to_ccy, rate FROM fx_rates WHERE pack_id = $1`, packID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load fx rates of pack %s: %w", packID, err)
 	}
-	for rows.Next() {
-		var f, t string
-		var r decimal.Decimal
-		if err := rows.Scan(&f, &t, &r); err != nil {
-			rows.Close()
-			return nil, nil, fmt.Errorf("load fx rates of pack %s: %w", packID, err)
-		}
-		rates[pair{f, t}] = r
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	quotes, err := pgx.CollectRows(rows, pgx.RowToStructByPos[storage.FXQuote])
+	if err != nil {
 		return nil, nil, fmt.Errorf("load fx rates of pack %s: %w", packID, err)
+	}
+	rates := make(map[pair]decimal.Decimal, len(quotes))
+	for _, x := range quotes {
+		rates[pair{x.From, x.To}] = x.Rate
 	}
 	return prices, rates, nil
 }

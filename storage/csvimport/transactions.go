@@ -97,6 +97,15 @@ func ImportTransactions(ctx context.Context, db *storage.DB, portfolioID uuid.UU
 				res.Applied++
 			}
 		}
+		if res.Applied > 0 {
+			// The daily values change from the earliest imported date on
+			// (the sort put it first); they commit with the rows.
+			dv, err := storage.ComputeDailyValuesTx(ctx, tx, portfolioID, order[0].t.TradeDate, today, false)
+			if err != nil {
+				return fmt.Errorf("import transactions: %w", err)
+			}
+			res.DailyValuesWritten = dv.Written
+		}
 		if opts.DryRun {
 			return errDryRun
 		}
@@ -111,30 +120,49 @@ func ImportTransactions(ctx context.Context, db *storage.DB, portfolioID uuid.UU
 	case err != nil:
 		return Result{DryRun: opts.DryRun, Rows: n}, err
 	}
-	if res.Applied > 0 {
-		from := rows[0].t.TradeDate
-		for _, r := range rows {
-			if r.t.TradeDate.Before(from) {
-				from = r.t.TradeDate
-			}
-		}
-		res.revalue(ctx, db, []uuid.UUID{portfolioID}, from, today)
-	}
 	return res, nil
 }
 
-// revalue brings the daily values of portfolios up to date after an
-// import changed their transactions or prices. The import has committed by
-// then, so a failure is reported in the result, not as the import's error.
-func (res *Result) revalue(ctx context.Context, db *storage.DB, portfolios []uuid.UUID, from, to time.Time) {
-	for _, id := range portfolios {
-		r, err := storage.ComputeDailyValues(ctx, db, id, from, to, false)
+// PostTransaction applies one transaction, given as column name -> text
+// (the names and rules of a file row, see BuildTransaction), to a portfolio
+// and brings its daily values up to date from the trade date, all in one
+// database transaction: the trade and its daily values commit together or
+// not at all. A non-empty idempotencyKey becomes the transaction's source
+// reference (source APISource), so posting the same key again returns the
+// stored transaction as a duplicate and changes nothing. Problems of the
+// trade, and the ledger's refusal of it, come back as an *ImportError whose
+// rows have line 0; a missing portfolio is an error wrapping
+// storage.ErrNotFound.
+func PostTransaction(ctx context.Context, db *storage.DB, portfolioID uuid.UUID, fields map[string]string, idempotencyKey string, opts Options) (storage.Applied, error) {
+	var applied storage.Applied
+	err := db.Tx(ctx, func(tx pgx.Tx) error {
+		t, rows, err := BuildTransaction(ctx, tx, portfolioID, fields, opts)
 		if err != nil {
-			res.DailyValuesError = fmt.Sprintf("daily values of portfolio %s not updated: %v", id, err)
-			return
+			return err
 		}
-		res.DailyValuesWritten += r.Written
+		if len(rows) > 0 {
+			return &ImportError{Rows: rows}
+		}
+		if idempotencyKey != "" {
+			t.Source, t.SourceRef = APISource, idempotencyKey
+		}
+		applied, err = storage.ApplyTransaction(ctx, tx, t)
+		if err != nil {
+			if re, ok := LedgerRowError(0, strings.ToUpper(strings.TrimSpace(fields["symbol"])), err); ok {
+				return &ImportError{Rows: []RowError{re}}
+			}
+			return err
+		}
+		if applied.Duplicate {
+			return nil
+		}
+		_, err = storage.ComputeDailyValuesTx(ctx, tx, portfolioID, applied.Transaction.TradeDate, opts.today(), false)
+		return err
+	})
+	if err != nil {
+		return storage.Applied{}, err
 	}
+	return applied, nil
 }
 
 func reject(res Result, errs []RowError) (Result, error) {

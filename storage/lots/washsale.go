@@ -1,9 +1,10 @@
-package quant
+package lots
 
 import (
 	"fmt"
 	"slices"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
 
@@ -27,14 +28,32 @@ const WashSaleWindowDays = 30
 
 // WashSaleMatch pairs sold shares with replacement shares.
 type WashSaleMatch struct {
-	SoldLotID        string
-	ReplacementLotID string // the replacement's ID before any split
-	AdjustedLotID    string // the ID of the adjusted lot in Replacements
-	Quantity         decimal.Decimal
-	// DisallowedLoss is positive: loss × matched / sold shares of the line.
+	SoldLotID        uuid.UUID
+	ReplacementLotID uuid.UUID
+	// Part is the Part of the adjusted replacement in
+	// WashSaleResult.Replacements.
+	Part     int
+	Quantity decimal.Decimal
+	// DisallowedLoss is positive: the line's loss x matched / sold shares
+	// (rounded to Scale; the match that completes a line takes the rest
+	// of its loss).
 	DisallowedLoss decimal.Decimal
 	// TackedDays is the sold lot's holding period added to the replacement.
 	TackedDays int
+}
+
+// Replacement is a purchase, or part of one, after the wash-sale
+// adjustment.
+type Replacement struct {
+	Lot
+	// Part is 0 for the purchase itself: unadjusted, adjusted in full by one
+	// match, or the unmatched rest of a purchase matched in part. A purchase
+	// matched in part, or by several matches, has each matched part split
+	// out as Part 1, 2, ... under the purchase's ID.
+	Part int
+	// Adjusted: the basis was raised by a disallowed loss and Acquired moved
+	// back by the sold lot's holding period.
+	Adjusted bool
 }
 
 // WashSaleResult is the wash-sale treatment of one sale.
@@ -46,13 +65,12 @@ type WashSaleResult struct {
 	// still deductible now.
 	Disallowed decimal.Decimal
 	Allowed    decimal.Decimal
-	// Replacements are the purchases after adjustment, in input order. A
-	// lot matched in full by one match keeps its ID; otherwise each matched
-	// part is split out as ID + "/washN" (N from 1) and the unmatched rest
-	// keeps the original ID. Adjusted parts carry CostPerShare raised by
-	// the disallowed loss per share and Acquired moved back by the sold
-	// lot's holding period.
-	Replacements []Lot
+	// Replacements are the purchases after adjustment, in input order, each
+	// purchase's matched parts before its unmatched rest. An adjusted part
+	// carries its share of the purchase's cost (pro rata to quantity,
+	// rounded to Scale; the rest keeps the remainder and the cost per
+	// share) plus the disallowed loss.
+	Replacements []Replacement
 }
 
 // WashSales applies the wash-sale rule to a sale (from RealizedGains)
@@ -61,23 +79,24 @@ type WashSaleResult struct {
 // shares themselves and are ignored as replacements. A purchase counts when
 // its date is within WashSaleWindowDays calendar days of the sale date,
 // either side (day 30 counts, day 31 does not). Replacement shares are
-// matched in acquisition order with sold shares in the report's line order.
-func WashSales(sale RealizedGainsReport, purchases []Lot) (WashSaleResult, error) {
-	sold := make(map[string]bool, len(sale.Lines))
+// matched in acquisition order with sold shares in the sale's line order.
+// Errors wrap ErrInvalid (a negative purchase, a purchase given twice).
+func WashSales(sale Sale, purchases []Lot) (WashSaleResult, error) {
+	sold := make(map[uuid.UUID]bool, len(sale.Lines))
 	for _, l := range sale.Lines {
 		sold[l.LotID] = true
 	}
-	seen := make(map[string]bool, len(purchases))
+	seen := make(map[uuid.UUID]bool, len(purchases))
 	var candidates []int
 	for i, p := range purchases {
-		if p.Quantity.IsNegative() || p.CostPerShare.IsNegative() {
-			return WashSaleResult{}, fmt.Errorf("wash sales: purchase %q has quantity %s, cost per share %s: %w", p.ID, p.Quantity, p.CostPerShare, ErrInvalid)
+		if p.Quantity.IsNegative() || p.Cost.IsNegative() {
+			return WashSaleResult{}, fmt.Errorf("wash sales: purchase %s has quantity %s, cost %s: %w", p.ID, p.Quantity, p.Cost, ErrInvalid)
 		}
 		if seen[p.ID] {
-			return WashSaleResult{}, fmt.Errorf("wash sales: duplicate purchase id %q: %w", p.ID, ErrInvalid)
+			return WashSaleResult{}, fmt.Errorf("wash sales: purchase %s given twice: %w", p.ID, ErrInvalid)
 		}
 		seen[p.ID] = true
-		d := taxCalendarDays(sale.SaleDate, p.Acquired)
+		d := CalendarDays(sale.Date, p.Acquired)
 		if sold[p.ID] || !p.Quantity.IsPositive() || d < -WashSaleWindowDays || d > WashSaleWindowDays {
 			continue
 		}
@@ -86,9 +105,15 @@ func WashSales(sale RealizedGainsReport, purchases []Lot) (WashSaleResult, error
 	slices.SortStableFunc(candidates, func(a, b int) int { return purchases[a].Acquired.Compare(purchases[b].Acquired) })
 
 	res := WashSaleResult{}
-	// parts[i] collects the adjusted pieces split out of purchase i.
-	parts := make([][]Lot, len(purchases))
+	// parts[i] collects the adjusted pieces split out of purchase i, with
+	// the index of their match.
+	type part struct {
+		r     Replacement
+		match int
+	}
+	parts := make([][]part, len(purchases))
 	used := make([]decimal.Decimal, len(purchases))
+	baseUsed := make([]decimal.Decimal, len(purchases))
 	ci := 0
 	for _, line := range sale.Lines {
 		if !line.Gain.IsNegative() {
@@ -96,27 +121,32 @@ func WashSales(sale RealizedGainsReport, purchases []Lot) (WashSaleResult, error
 		}
 		loss := line.Gain.Neg()
 		res.Loss = res.Loss.Add(loss)
-		left := line.Quantity
+		left, lineDisallowed := line.Quantity, decimal.Zero
 		for left.IsPositive() && ci < len(candidates) {
 			pi := candidates[ci]
 			p := purchases[pi]
-			avail := p.Quantity.Sub(used[pi])
-			m := decimal.Min(left, avail)
-			disallowed := loss.Mul(m).Div(line.Quantity)
-			adjusted := Lot{
-				ID:           p.ID,
-				Acquired:     p.Acquired.AddDate(0, 0, -line.HoldingDays),
-				Quantity:     m,
-				CostPerShare: p.CostPerShare.Add(disallowed.Div(m)),
+			m := decimal.Min(left, p.Quantity.Sub(used[pi]))
+			left = left.Sub(m)
+			disallowed := loss.Sub(lineDisallowed)
+			if left.IsPositive() {
+				disallowed = loss.Mul(m).DivRound(line.Quantity, Scale)
 			}
-			parts[pi] = append(parts[pi], adjusted)
+			lineDisallowed = lineDisallowed.Add(disallowed)
+			used[pi] = used[pi].Add(m)
+			base := p.Cost.Sub(baseUsed[pi])
+			if used[pi].LessThan(p.Quantity) {
+				base = p.Cost.Mul(m).DivRound(p.Quantity, Scale)
+			}
+			baseUsed[pi] = baseUsed[pi].Add(base)
+			cost := base.Add(disallowed)
+			adjusted := Lot{ID: p.ID, Acquired: p.Acquired.AddDate(0, 0, -line.HoldingDays), Quantity: m,
+				Cost: cost, CostPerShare: cost.DivRound(m, Scale)}
+			parts[pi] = append(parts[pi], part{Replacement{Lot: adjusted, Adjusted: true}, len(res.Matches)})
 			res.Matches = append(res.Matches, WashSaleMatch{
 				SoldLotID: line.LotID, ReplacementLotID: p.ID, Quantity: m,
 				DisallowedLoss: disallowed, TackedDays: line.HoldingDays,
 			})
 			res.Disallowed = res.Disallowed.Add(disallowed)
-			used[pi] = used[pi].Add(m)
-			left = left.Sub(m)
 			if used[pi].Equal(p.Quantity) {
 				ci++
 			}
@@ -124,33 +154,20 @@ func WashSales(sale RealizedGainsReport, purchases []Lot) (WashSaleResult, error
 	}
 	res.Allowed = res.Loss.Sub(res.Disallowed)
 
-	// Name the parts and assemble the replacement lots in input order.
-	adjustedID := make(map[string][]string, len(purchases))
 	for i, p := range purchases {
 		ps := parts[i]
-		if len(ps) == 0 {
-			res.Replacements = append(res.Replacements, p)
-			continue
-		}
 		whole := len(ps) == 1 && used[i].Equal(p.Quantity)
-		for n := range ps {
+		for n, pt := range ps {
 			if !whole {
-				ps[n].ID = fmt.Sprintf("%s/wash%d", p.ID, n+1)
+				pt.r.Part = n + 1
 			}
-			adjustedID[p.ID] = append(adjustedID[p.ID], ps[n].ID)
-			res.Replacements = append(res.Replacements, ps[n])
+			res.Matches[pt.match].Part = pt.r.Part
+			res.Replacements = append(res.Replacements, pt.r)
 		}
-		if rest := p.Quantity.Sub(used[i]); rest.IsPositive() {
-			p.Quantity = rest
-			res.Replacements = append(res.Replacements, p)
+		if rest := p.Quantity.Sub(used[i]); rest.IsPositive() || len(ps) == 0 {
+			p.Quantity, p.Cost = rest, p.Cost.Sub(baseUsed[i])
+			res.Replacements = append(res.Replacements, Replacement{Lot: p})
 		}
-	}
-	// Matches were appended per purchase in the same order as the parts.
-	next := make(map[string]int, len(adjustedID))
-	for k := range res.Matches {
-		id := res.Matches[k].ReplacementLotID
-		res.Matches[k].AdjustedLotID = adjustedID[id][next[id]]
-		next[id]++
 	}
 	return res, nil
 }
