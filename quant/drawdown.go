@@ -25,10 +25,11 @@ type Drawdown struct {
 	RecoveryDate         *time.Time
 }
 
-// drawdownCheck validates a value series: at least two finite values, the
-// first positive (so the running peak is) and none negative.
+// drawdownCheck validates a value series: at least one finite value, the
+// first positive (so the running peak is) and none negative. A single
+// value is its own peak, with no drawdown.
 func drawdownCheck(what string, v []float64) error {
-	if len(v) < 2 {
+	if len(v) < 1 {
 		return fmt.Errorf("%s of %d values: %w", what, len(v), ErrEmpty)
 	}
 	for i, x := range v {
@@ -108,9 +109,10 @@ func WealthIndex(r []float64) ([]float64, error) {
 }
 
 // MaxDrawdownOfReturns is MaxDrawdown of the wealth index of r, so a loss
-// on the first return is a drawdown from the starting value.
+// on the first return is a drawdown from the starting value; one return is
+// enough.
 func MaxDrawdownOfReturns(r []float64) (Drawdown, error) {
-	if len(r) < 2 {
+	if len(r) < 1 {
 		return Drawdown{}, fmt.Errorf("max drawdown of %d returns: %w", len(r), ErrEmpty)
 	}
 	w, err := WealthIndex(r)

@@ -130,12 +130,12 @@ func TestDrawdownErrors(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"one value", metricErr(MaxDrawdown([]float64{100})), ErrEmpty},
+		{"no values", metricErr(MaxDrawdown(nil)), ErrEmpty},
 		{"empty series", metricErr(DrawdownSeries(nil)), ErrEmpty},
 		{"zero start", metricErr(MaxDrawdown([]float64{0, 1})), ErrInvalid},
 		{"negative value", metricErr(CurrentDrawdown([]float64{1, -1})), ErrInvalid},
 		{"dates mismatch", metricErr(MaxDrawdownDated([]time.Time{metricDay(2024, 1, 1)}, []float64{1, 2})), ErrLength},
-		{"one return", metricErr(MaxDrawdownOfReturns([]float64{0.1})), ErrEmpty},
+		{"no returns", metricErr(MaxDrawdownOfReturns(nil)), ErrEmpty},
 		{"return below -100%", metricErr(MaxDrawdownOfReturns([]float64{0.1, -2})), ErrInvalid},
 	}
 	for _, c := range cases {

@@ -117,7 +117,7 @@ func TestRiskErrors(t *testing.T) {
 		want error
 	}{
 		{"annual return of nothing", metricErr(AnnualReturn(nil)), ErrEmpty},
-		{"annual return of one", metricErr(AnnualReturn([]float64{0.01})), ErrEmpty},
+		{"volatility of one", metricErr(AnnualVolatility([]float64{0.01})), ErrEmpty},
 		{"annual return below -100%", metricErr(AnnualReturn([]float64{0.01, -1.5})), ErrInvalid},
 		{"volatility with NaN", metricErr(AnnualVolatility([]float64{0.01, math.NaN()})), ErrInvalid},
 		{"sharpe of one", metricErr(Sharpe([]float64{0.01}, 0)), ErrEmpty},
@@ -133,8 +133,8 @@ func TestRiskErrors(t *testing.T) {
 		{"tracking error mismatched", metricErr(TrackingError(up, two)), ErrLength},
 		{"information ratio identical", metricErr(InformationRatio(up, up)), ErrZeroVariance},
 		{"up capture, no up periods", metricErr(UpCapture(up, []float64{-0.01, -0.02, 0})), ErrEmpty},
-		{"down capture, one down period", metricErr(DownCapture(up, []float64{-0.01, 0.02, 0})), ErrEmpty},
-		{"win rate of one", metricErr(WinRate([]float64{0.01})), ErrEmpty},
+		{"down capture, no down period", metricErr(DownCapture(up, []float64{0.01, 0.02, 0})), ErrEmpty},
+		{"win rate of nothing", metricErr(WinRate(nil)), ErrEmpty},
 		{"downside deviation of nothing", metricErr(DownsideDeviation(nil)), ErrEmpty},
 	}
 	for _, c := range cases {

@@ -14,8 +14,11 @@ import (
 // scaling is applied; multiply by √h for an h-period Gaussian figure if
 // that approximation suits.
 
-func varCheck(what string, r []float64, c float64) error {
-	if err := riskCheck(what, r); err != nil {
+// varCheck validates at least min returns and the confidence: one return
+// for the historical figures (the quantile of one value is that value),
+// two for the Gaussian ones, which need a sample deviation.
+func varCheck(what string, r []float64, c float64, min int) error {
+	if err := riskCheckN(what, r, min); err != nil {
 		return err
 	}
 	if !(c > 0 && c < 1) {
@@ -28,7 +31,7 @@ func varCheck(what string, r []float64, c float64) error {
 // interpolated linearly between order statistics at position (n−1)(1−c)
 // (numpy's default percentile, as empyrical's value_at_risk).
 func HistoricalVaR(r []float64, c float64) (float64, error) {
-	if err := varCheck("historical var", r, c); err != nil {
+	if err := varCheck("historical var", r, c, 1); err != nil {
 		return 0, err
 	}
 	s := append([]float64(nil), r...)
@@ -46,7 +49,7 @@ func HistoricalVaR(r []float64, c float64) (float64, error) {
 // ⌊(n−1)(1−c)⌋ + 1 worst returns, the same tail count as empyrical's
 // conditional_value_at_risk; it is never below HistoricalVaR.
 func HistoricalES(r []float64, c float64) (float64, error) {
-	if err := varCheck("historical expected shortfall", r, c); err != nil {
+	if err := varCheck("historical expected shortfall", r, c, 1); err != nil {
 		return 0, err
 	}
 	s := append([]float64(nil), r...)
@@ -77,7 +80,7 @@ func varNormalQuantile(p float64) float64 {
 // GaussianVaR is the parametric VaR under a normal fit with the sample
 // mean and ddof-1 deviation: −(μ + σ·Φ⁻¹(1−c)).
 func GaussianVaR(r []float64, c float64) (float64, error) {
-	if err := varCheck("gaussian var", r, c); err != nil {
+	if err := varCheck("gaussian var", r, c, 2); err != nil {
 		return 0, err
 	}
 	m, _ := Mean(r)
@@ -88,7 +91,7 @@ func GaussianVaR(r []float64, c float64) (float64, error) {
 // GaussianES is the expected shortfall of the same normal fit:
 // −(μ − σ·φ(z)/(1−c)) with z = Φ⁻¹(1−c) and φ the standard normal density.
 func GaussianES(r []float64, c float64) (float64, error) {
-	if err := varCheck("gaussian expected shortfall", r, c); err != nil {
+	if err := varCheck("gaussian expected shortfall", r, c, 2); err != nil {
 		return 0, err
 	}
 	m, _ := Mean(r)
