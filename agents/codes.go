@@ -57,7 +57,7 @@ var Codes = map[string]CodeInfo{
 	CodeMissingFX:          {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
 	CodePricingPackWarming: {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},
 	CodeConflict:           {http.StatusConflict, false, false, "The request conflicts with the current state"},
-	CodeTimeout:            {http.StatusGatewayTimeout, true, true, "The attempt ran past its deadline"},
+	CodeTimeout:            {http.StatusGatewayTimeout, true, true, "The work ran past its deadline"},
 	CodePanic:              {http.StatusInternalServerError, true, true, "The capability panicked"},
 	CodeUnavailable:        {http.StatusServiceUnavailable, true, true, "A dependency is temporarily unavailable"},
 	CodeCircuitOpen:        {http.StatusServiceUnavailable, false, false, "The capability's circuit breaker is open"},

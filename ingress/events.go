@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strconv"
 	"time"
 
@@ -18,14 +19,13 @@ import (
 // eventBatch bounds one read of a run's events.
 const eventBatch = 500
 
-// eventRead bounds each read of events from PostgreSQL while streaming.
-const eventRead = 10 * time.Second
-
 // runEvents streams a run's events as Server-Sent Events. Events come from
 // PostgreSQL in seq order, so a client that reconnects with Last-Event-ID
 // (or ?after=) gets exactly the events it has not seen. The stream ends
 // after run.completed when the run has ended, when the client goes away,
-// or when the server shuts down.
+// or when the server shuts down. The handler's first read has the normal
+// request deadline; the stream has none overall, but each of its reads
+// gets server.request_timeout.
 func (s *Server) runEvents(c *fiber.Ctx) error {
 	id, err := uuidParam(c, "id")
 	if err != nil {
@@ -42,13 +42,17 @@ func (s *Server) runEvents(c *fiber.Ctx) error {
 		return err
 	}
 	cid := correlationOf(c)
+	// The stream outlives the handler and so the request's context, which
+	// ends when the handler returns; it keeps the context's values only.
+	ctx := context.WithoutCancel(c.UserContext())
+	conn := c.Context().Conn()
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderConnection, "keep-alive")
 	c.Set("X-Accel-Buffering", "no")
 	c.Status(fiber.StatusOK)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		s.stream(w, id, cid, after, evs, status)
+		s.stream(ctx, w, conn, id, cid, after, evs, status)
 	})
 	return nil
 }
@@ -71,14 +75,24 @@ func resumePoint(c *fiber.Ctx) (int64, error) {
 
 // stream writes events until the run has ended and run.completed was sent.
 // It runs after the handler has returned, so it uses only its arguments.
-func (s *Server) stream(w *bufio.Writer, runID, cid string, after int64, evs []orchestrator.Event, status string) {
-	ctx, cancel := context.WithCancel(context.Background())
+// It stops when the server stops, when a write fails, or when the client's
+// connection closes (watched on conn, since a stream may be idle between
+// keep-alives for a long time).
+func (s *Server) stream(ctx context.Context, w *bufio.Writer, conn net.Conn, runID, cid string, after int64, evs []orchestrator.Event, status string) {
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
 		case <-s.stopping:
 			cancel()
 		case <-ctx.Done():
+		}
+	}()
+	peer := watchPeer(conn, cancel)
+	defer peer.release()
+	defer func() { // before release, which forgets the peer's state
+		if peer.gone() {
+			s.log.Debug("event stream closed by the client", "run_id", runID, "correlation_id", cid, "err", errClientGone)
 		}
 	}()
 	watch := s.watchRun(runID)
@@ -131,7 +145,7 @@ func (s *Server) stream(w *bufio.Writer, runID, cid string, after int64, evs []o
 				}
 			}
 		}
-		rctx, rcancel := context.WithTimeout(ctx, eventRead)
+		rctx, rcancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 		var err error
 		evs, status, err = s.deps.Engine.Events(rctx, runID, after, eventBatch)
 		rcancel()

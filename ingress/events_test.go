@@ -157,22 +157,55 @@ func TestEventStream(t *testing.T) {
 }
 
 // TestEventStreamKeepAlive checks that an idle stream gets comment lines
-// and ends when the server shuts down.
+// and that Shutdown ends it: the client sees the stream end cleanly before
+// the run does, and Shutdown returns before its deadline.
 func TestEventStreamKeepAlive(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	base := e.listen(t)
-	_, body := e.do(t, "POST", "/v1/runs", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":2000}}`, nil)
+	// Two steps of 3 s each: the run outlasts the first keep-alive by far,
+	// so a stream that ends without run.completed was ended by Shutdown.
+	_, body := e.do(t, "POST", "/v1/runs", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":3000}}`, nil)
 	a := decode[accepted](t, body)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	resp := openStream(t, ctx, base+a.Links.Events, "")
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
+	keptAlive := false
+	for !keptAlive && sc.Scan() {
+		keptAlive = sc.Text() == ": keep-alive"
+	}
+	if !keptAlive {
+		t.Fatalf("stream ended without a keep-alive comment (interval 200 ms, run 6 s): %v", sc.Err())
+	}
+
+	shutdownErr := make(chan error, 1)
+	go func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer scancel()
+		shutdownErr <- e.srv.Shutdown(sctx)
+	}()
+	var rest []string
 	for sc.Scan() {
-		if sc.Text() == ": keep-alive" {
-			return
+		rest = append(rest, sc.Text())
+	}
+	// A clean end (the chunked body's terminator) reads as EOF, which the
+	// scanner does not report; a connection cut mid-body would be an error.
+	if err := sc.Err(); err != nil {
+		t.Errorf("stream after Shutdown ended with %v, want a clean end", err)
+	}
+	for _, line := range rest {
+		if line == "event: run.completed" {
+			t.Errorf("stream sent run.completed after Shutdown; the run ended before the shutdown ended the stream (lines %q)", rest)
 		}
 	}
-	t.Errorf("stream ended without a keep-alive comment (interval 200 ms, run 4 s): %v", sc.Err())
+	select {
+	case err := <-shutdownErr:
+		if err != nil {
+			t.Errorf("Shutdown with an open event stream: %v, want it to end the stream and return before its 15 s deadline", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Shutdown did not return within 30 s of an open event stream")
+	}
 }

@@ -70,6 +70,13 @@ func (s *Server) submitRun(c *fiber.Ctx) error {
 	}
 	cid := correlationOf(c)
 	ctx := c.UserContext()
+	if wait > 0 {
+		// The deadline covers the submission (the normal request
+		// timeout) and then the wait.
+		var cancel context.CancelFunc
+		ctx, cancel = waitContext(c, wait)
+		defer cancel()
+	}
 	sub, err := s.deps.Engine.Submit(ctx, orchestrator.SubmitRequest{
 		Pattern: body.Pattern, Inputs: body.Inputs, IdempotencyKey: body.IdempotencyKey,
 		AsOfDate: body.AsOfDate, AllowStalePack: body.AllowStalePack, CorrelationID: cid,
@@ -183,7 +190,9 @@ func (w *runWatch) close() {
 }
 
 // waitRun waits up to d for the run to end and returns its document, and
-// whether it ended.
+// whether it ended. When ctx ends first (the client went away, or a read
+// ran past the deadline) it returns ctx's error; when the server stops, the
+// document so far.
 func (s *Server) waitRun(ctx context.Context, runID string, d time.Duration) (*orchestrator.RunDocument, bool, error) {
 	w := s.watchRun(runID) // subscribed before the first read: no change is missed
 	defer w.close()
@@ -198,6 +207,9 @@ func (s *Server) waitRun(ctx context.Context, runID string, d time.Duration) (*o
 			return doc, true, nil
 		}
 		if changed, _ := w.wait(ctx, deadline.C, nil); !changed {
+			if err := ctx.Err(); err != nil {
+				return nil, false, fmt.Errorf("wait for run %s: %w", runID, err)
+			}
 			return doc, false, nil
 		}
 	}

@@ -59,6 +59,11 @@ type Config struct {
 	BodyLimit int
 	// WaitMax bounds ?wait on POST /v1/runs.
 	WaitMax time.Duration
+	// RequestTimeout is the deadline of every request (server.request_timeout);
+	// 30 s when zero. POST /v1/runs?wait= gets the wait on top of it, and
+	// an event stream, which has no overall deadline, gets it for each of
+	// its database reads.
+	RequestTimeout time.Duration
 	// KeepAlive is the interval of SSE comment lines that keep idle
 	// streams (and the proxies in front of them) open.
 	KeepAlive time.Duration
@@ -95,6 +100,9 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	if cfg.WaitMax <= 0 {
 		cfg.WaitMax = 60 * time.Second
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = 30 * time.Second
+	}
 	if cfg.KeepAlive <= 0 {
 		cfg.KeepAlive = 15 * time.Second
 	}
@@ -122,7 +130,7 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
 	})
-	s.app.Use(s.correlation, s.accessLog, s.recoverPanic)
+	s.app.Use(s.correlation, s.accessLog, s.recoverPanic, s.requestContext)
 	s.routes()
 	return s, nil
 }

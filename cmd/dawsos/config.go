@@ -43,9 +43,10 @@ type LogConfig struct {
 
 // ServerConfig is the HTTP ingress.
 type ServerConfig struct {
-	Listen    string        `koanf:"listen"`
-	BodyLimit int           `koanf:"body_limit"`
-	WaitMax   time.Duration `koanf:"wait_max"`
+	Listen         string        `koanf:"listen"`
+	BodyLimit      int           `koanf:"body_limit"`
+	WaitMax        time.Duration `koanf:"wait_max"`
+	RequestTimeout time.Duration `koanf:"request_timeout"`
 }
 
 // DatabaseConfig is the one pool and the managed server.
@@ -110,7 +111,7 @@ func defaultConfig() Config {
 	return Config{
 		DataDir:  "./var",
 		Log:      LogConfig{Level: "info", Format: "text"},
-		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second},
+		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, RequestTimeout: 30 * time.Second},
 		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
 		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
@@ -239,6 +240,9 @@ func (c Config) validate() error {
 	}
 	if c.Server.BodyLimit < 1024 {
 		bad("server.body_limit", "%d is below 1024 bytes", c.Server.BodyLimit)
+	}
+	if c.Server.RequestTimeout <= 0 {
+		bad("server.request_timeout", "must be positive")
 	}
 	if c.Database.MaxConns < 2 {
 		bad("database.max_conns", "%d is below 2", c.Database.MaxConns)

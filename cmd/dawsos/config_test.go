@@ -40,6 +40,7 @@ func TestConfigErrors(t *testing.T) {
 		{"invalid value", "breakers:\n  failures: 0\n", "breakers.failures"},
 		{"bad capability name", "capabilities:\n  Bad*Name:\n    timeout: 1s\n", "capabilities"},
 		{"bad log level", "log:\n  level: loud\n", "log.level"},
+		{"zero request timeout", "server:\n  request_timeout: 0s\n", "server.request_timeout"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -76,7 +76,9 @@ the database has no portfolio yet.
 				Engine: a.engine, Patterns: a.patterns, Registry: a.registry,
 				Catalog: a.catalog, Breakers: breakers,
 				DB: a.db, Bus: a.bus, Gatherer: a.promReg, Registerer: a.promReg, Logger: log,
-			}, ingress.Config{BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, Version: version})
+			}, ingress.Config{
+				BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, RequestTimeout: cfg.Server.RequestTimeout, Version: version,
+			})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -126,6 +128,10 @@ func newWorkerCmd(g *globals) *cobra.Command {
 				return &exitError{code: 2, err: errors.New("worker needs nats.url (DAWSOS_NATS_URL) and database.url (DAWSOS_DATABASE_URL) of the serving process")}
 			}
 			a, err := startApp(cmd.Context(), cfg, log, startOptions{agents: parseAgents(agentList)})
+			var ee *exitError
+			if errors.As(err, &ee) {
+				return ee
+			}
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
