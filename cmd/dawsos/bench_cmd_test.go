@@ -95,6 +95,9 @@ type slowServer struct {
 	*httptest.Server
 	delay    time.Duration
 	statusOf func(n int64) (int, string)
+	// hold, when set, is called with each request's arrival number before
+	// it is answered and blocks until the test lets it go.
+	hold     func(r *http.Request, n int64)
 	requests atomic.Int64
 	inFlight atomic.Int64
 	mu       sync.Mutex
@@ -103,7 +106,15 @@ type slowServer struct {
 }
 
 func newSlowServer(t *testing.T, delay time.Duration, statusOf func(n int64) (int, string)) *slowServer {
-	s := &slowServer{delay: delay, statusOf: statusOf}
+	return startSlowServer(t, &slowServer{delay: delay, statusOf: statusOf})
+}
+
+// newHoldingServer is a slowServer whose requests also wait for hold.
+func newHoldingServer(t *testing.T, delay time.Duration, hold func(r *http.Request, n int64)) *slowServer {
+	return startSlowServer(t, &slowServer{delay: delay, hold: hold})
+}
+
+func startSlowServer(t *testing.T, s *slowServer) *slowServer {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := s.requests.Add(1) - 1
 		cur := s.inFlight.Add(1)
@@ -116,7 +127,10 @@ func newSlowServer(t *testing.T, delay time.Duration, statusOf func(n int64) (in
 			json.NewDecoder(r.Body).Decode(&body) != nil || body.Pattern != "p" {
 			s.badQuery.Add(1)
 		}
-		time.Sleep(s.delay)
+		if s.hold != nil {
+			s.hold(r, n)
+		}
+		time.Sleep(s.delay) // the run the server simulates takes this long
 		code, status := http.StatusOK, "succeeded"
 		if s.statusOf != nil {
 			code, status = s.statusOf(n)
@@ -148,10 +162,24 @@ func benchTestConfig(url string, rate float64, d, warmup time.Duration, limit in
 
 // TestBenchIsOpenLoop: 200 runs/s for 1 s against a server that takes
 // 50 ms sends all 200 runs; a closed loop (one run at a time) would send
-// about 1 s / 50 ms = 20 and never hold two requests at once.
+// about 1 s / 50 ms = 20 and never hold two requests at once. The server
+// holds the first request until the second arrives, so an open loop holds
+// two at once whatever the machine's load; a closed loop never sends the
+// second, and the first goes on when the client gives up on it.
 func TestBenchIsOpenLoop(t *testing.T) {
 	t.Parallel()
-	srv := newSlowServer(t, 50*time.Millisecond, nil)
+	second := make(chan struct{})
+	srv := newHoldingServer(t, 50*time.Millisecond, func(r *http.Request, n int64) {
+		switch n {
+		case 0:
+			select {
+			case <-second:
+			case <-r.Context().Done():
+			}
+		case 1:
+			close(second)
+		}
+	})
 	var progressed atomic.Int64
 	rep, err := runBench(context.Background(), benchTestConfig(srv.URL, 200, time.Second, 0, 1000),
 		benchHTTPClient(1000, 5*time.Second), func() { progressed.Add(1) })
@@ -169,7 +197,7 @@ func TestBenchIsOpenLoop(t *testing.T) {
 		t.Errorf("%d requests lacked ?wait or the pattern", got)
 	}
 	if got := srv.maxInFlight(); got < 2 {
-		t.Errorf("server held at most %d requests at once, want several (open loop)", got)
+		t.Errorf("server held at most %d requests at once, want at least 2 (the second arrives while the first is held: open loop)", got)
 	}
 	if got := progressed.Load(); got != 200 {
 		t.Errorf("progress called %d times, want 200", got)
@@ -182,20 +210,37 @@ func TestBenchIsOpenLoop(t *testing.T) {
 	}
 }
 
-// TestBenchConcurrencyLimit: with 3 requests allowed in flight against a
-// server that takes 300 ms, sends due while 3 are pending are dropped and
-// counted, and the server never holds more than 3.
+// TestBenchConcurrencyLimit: with 3 requests allowed in flight, 30 sends
+// due (100/s for 300 ms) and a server that holds every request until the
+// other 27 sends were dropped, exactly 3 are sent and 27 dropped, and the
+// server never holds more than 3. The drops are counted by the progress
+// callback, which a drop calls at once and a sent run only when it ends;
+// releasing on them, not after a delay, keeps the split exact on any
+// machine. A bench that ignored the limit would send more than 3, never
+// reach 27 drops, and fail when its client gives up on the held requests.
 func TestBenchConcurrencyLimit(t *testing.T) {
 	t.Parallel()
-	srv := newSlowServer(t, 300*time.Millisecond, nil)
+	release := make(chan struct{})
+	var once sync.Once
+	srv := newHoldingServer(t, 0, func(r *http.Request, _ int64) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	var progressed atomic.Int64
 	rep, err := runBench(context.Background(), benchTestConfig(srv.URL, 100, 300*time.Millisecond, 0, 3),
-		benchHTTPClient(3, 5*time.Second), nil)
+		benchHTTPClient(3, 5*time.Second), func() {
+			if progressed.Add(1) == 27 {
+				once.Do(func() { close(release) })
+			}
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := rep.Counts
-	if c.Scheduled != 30 || c.Sent+c.Dropped != 30 || c.Dropped == 0 {
-		t.Errorf("counts = %+v, want 30 scheduled = sent + dropped, some dropped", c)
+	if c.Scheduled != 30 || c.Sent != 3 || c.Dropped != 27 {
+		t.Errorf("counts = %+v, want 30 scheduled, 3 sent, 27 dropped", c)
 	}
 	if int64(c.Sent) != srv.requests.Load() || c.Succeeded != c.Sent {
 		t.Errorf("sent %d, succeeded %d, server saw %d; want all equal", c.Sent, c.Succeeded, srv.requests.Load())

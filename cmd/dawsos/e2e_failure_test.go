@@ -111,7 +111,7 @@ func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
 		id := s.submit("e2e_flaky", map[string]any{"key": "k"})
 		body := s.waitRun(id, 30*time.Second)
 		if body["status"] != "partial" {
-			t.Fatalf("run %d ended %v; want partial (first step kept, f dead-lettered)", i, body["status"])
+			t.Fatalf("run %d (%s) ended %v; want partial (first step kept, f dead-lettered)", i, id, body["status"])
 		}
 		runs = append(runs, id)
 	}
@@ -120,36 +120,38 @@ func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
 	for _, d := range dls {
 		reasons[d["reason"].(string)]++
 	}
-	if len(dls) != 7 || reasons["exhausted"] != 5 || reasons["circuit_open"] != 2 {
-		t.Fatalf("dead letters by reason %v (%d); want 5 exhausted then 2 circuit_open", reasons, len(dls))
-	}
-	if st := s.breakerState(t, "test.flaky"); st != "open" {
-		t.Fatalf("breaker %s; want open", st)
+	// One opening: had run 6 or 7 reached the breaker after probe_at (a
+	// machine so loaded that two runs took longer than open_for), it would
+	// have been a probe, run, failed and reopened the breaker.
+	if b := s.breaker(t, "test.flaky"); len(dls) != 7 || reasons["exhausted"] != 5 || reasons["circuit_open"] != 2 || b["state"] != "open" || b["opens"] != 1.0 {
+		t.Fatalf("after 7 failing runs: dead letters by reason %v (%d), breaker %v; want 5 exhausted then 2 circuit_open, and the breaker open once", reasons, len(dls), b)
 	}
 
 	// After open_for, exactly one probe: it fails (fault still on) and
-	// reopens the breaker.
-	time.Sleep(6200 * time.Millisecond)
+	// reopens the breaker, a second opening.
+	s.waitProbeDue(t, "test.flaky", time.Minute)
 	probe := s.submit("e2e_flaky", map[string]any{"key": "probe"})
-	s.waitRun(probe, 30*time.Second)
+	if body := s.waitRun(probe, 30*time.Second); body["status"] != "partial" {
+		t.Fatalf("probe run %s ended %v; want partial (the probe fails while the fault is on)", probe, body["status"])
+	}
 	runs = append(runs, probe)
-	if st := s.breakerState(t, "test.flaky"); st != "open" {
-		t.Fatalf("after a failed probe the breaker is %s; want open", st)
+	if b := s.breaker(t, "test.flaky"); b["state"] != "open" || b["opens"] != 2.0 {
+		t.Fatalf("after a failed probe the breaker is %v; want open, opened twice", b)
 	}
 	last := s.deadLetters(t)[0]
 	if last["reason"] != "exhausted" {
-		t.Fatalf("the probe's dead letter has reason %v; want exhausted (it ran)", last["reason"])
+		t.Fatalf("the probe's dead letter has reason %v; want exhausted (it ran): %v", last["reason"], last)
 	}
 
 	// Clear the fault; the next probe closes the breaker.
 	s.setFault("")
-	time.Sleep(6200 * time.Millisecond)
+	s.waitProbeDue(t, "test.flaky", time.Minute)
 	ok := s.submit("e2e_flaky", map[string]any{"key": "ok"})
 	if body := s.waitRun(ok, 30*time.Second); body["status"] != "succeeded" {
-		t.Fatalf("run after the fault was cleared: %v", body["status"])
+		t.Fatalf("run %s after the fault was cleared: %v", ok, body["status"])
 	}
-	if st := s.breakerState(t, "test.flaky"); st != "closed" {
-		t.Fatalf("breaker %s after a good probe; want closed", st)
+	if b := s.breaker(t, "test.flaky"); b["state"] != "closed" {
+		t.Fatalf("breaker %v after a good probe; want closed", b)
 	}
 
 	code, body := s.do("POST", "/v1/dlq/replay", map[string]any{"capability": "test.flaky"})
@@ -176,7 +178,8 @@ func (s *server) deadLetters(t *testing.T) []map[string]any {
 	return out
 }
 
-func (s *server) breakerState(t *testing.T, capability string) string {
+// breaker returns the capability's entry of GET /v1/breakers.
+func (s *server) breaker(t *testing.T, capability string) map[string]any {
 	t.Helper()
 	code, body := s.do("GET", "/v1/breakers", nil)
 	if code != 200 {
@@ -185,11 +188,33 @@ func (s *server) breakerState(t *testing.T, capability string) string {
 	for _, x := range body["breakers"].([]any) {
 		b := x.(map[string]any)
 		if b["capability"] == capability {
-			return b["state"].(string)
+			return b
 		}
 	}
 	t.Fatalf("no breaker for %s in %v", capability, body)
-	return ""
+	return nil
+}
+
+// waitProbeDue polls GET /v1/breakers until the capability's breaker is
+// open and the probe_at it reports has passed, so that the next call is
+// its probe. The breaker becomes half_open only when that call arrives,
+// which leaves probe_at as the signal; the server and the test read the
+// same host clock.
+func (s *server) waitProbeDue(t *testing.T, capability string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		b := s.breaker(t, capability)
+		at, _ := b["probe_at"].(string)
+		probeAt, err := time.Parse(time.RFC3339Nano, at)
+		if b["state"] == "open" && err == nil && time.Now().After(probeAt) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("breaker of %s not open with its probe due within %s; last seen %v at %s", capability, within, b, time.Now().Format(time.RFC3339Nano))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // database opens a connection to the server's database for checks.

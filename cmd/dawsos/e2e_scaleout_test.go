@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/dawsos/dawsos/bus"
 )
 
 // TestE2EWorkerAndOutsideSubscriber runs the API and orchestrator in one
@@ -20,6 +22,7 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 	natsPort := freePort(t)
 	s := newServer(t, fmt.Sprintf("DAWSOS_NATS_LISTEN=127.0.0.1:%d", natsPort))
 	s.cmdArgs = []string{"serve", "--agents", "none"}
+	s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 	s.start()
 
 	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
@@ -34,12 +37,17 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 	}
 	defer sub.Unsubscribe()
 
-	// Without a worker nothing runs the steps.
+	// Without a worker nothing runs the steps. Rather than wait a while and
+	// see that nothing happened, the test waits for the state that proves
+	// it: the first step's request is stored on STEPS, and STEPS has no
+	// consumer at all (only agent routers create them), so nothing can
+	// have taken it. The worker started next is then what runs it.
 	id := s.submit("e2e_one", map[string]any{"v": 3})
-	time.Sleep(500 * time.Millisecond)
-	if _, body := s.do("GET", "/v1/runs/"+id, nil); body["status"] != "running" {
-		t.Fatalf("run without any agent: %v; want still running", body["status"])
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
 	}
+	s.waitQueuedWithoutConsumer(t, js, id, "a", "test.noop", 30*time.Second)
 
 	worker := exec.Command(dawsosBinary(t), "worker", "--agents", "test")
 	worker.Env = append(append([]string{}, s.env...), fmt.Sprintf("DAWSOS_NATS_URL=nats://127.0.0.1:%d", natsPort),
@@ -63,7 +71,10 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 			t.Fatalf("step ran on agent %v; want test", a)
 		}
 	}
-	deadline := time.After(10 * time.Second)
+	// The subscription was made before the submission, so run.completed
+	// is in the channel or on its way.
+	var seen []string
+	deadline := time.After(30 * time.Second)
 	for {
 		select {
 		case m := <-events:
@@ -74,14 +85,58 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 			if err := json.Unmarshal(m.Data, &ev); err != nil {
 				t.Fatalf("undecodable event on %s: %s", m.Subject, m.Data)
 			}
-			if ev.RunID == id && ev.Type == "run.completed" {
-				if m.Subject != "dawsos.run."+id+".run.completed" {
-					t.Fatalf("run.completed on subject %s", m.Subject)
+			if ev.RunID != id {
+				continue
+			}
+			seen = append(seen, ev.Type+" on "+m.Subject)
+			if ev.Type == "run.completed" {
+				if want := bus.EventSubject(id, "run.completed"); m.Subject != want {
+					t.Fatalf("run.completed on subject %s; want %s", m.Subject, want)
 				}
 				return
 			}
 		case <-deadline:
-			t.Fatal("no run.completed event reached the outside NATS subscriber")
+			t.Fatalf("no run.completed event of run %s reached the outside NATS subscriber within 30s; its events seen: %q", id, seen)
 		}
+	}
+}
+
+// waitQueuedWithoutConsumer polls until the run is running with the step
+// queued, a request for the capability is stored on STEPS, and STEPS has
+// no consumer, then returns; the deadline reports the last of each seen.
+func (s *server) waitQueuedWithoutConsumer(t *testing.T, js nats.JetStreamContext, runID, stepID, capability string, within time.Duration) {
+	t.Helper()
+	subject := bus.StepSubject(capability)
+	deadline := time.Now().Add(within)
+	for {
+		_, run := s.do("GET", "/v1/runs/"+runID, nil)
+		var step any
+		if steps, ok := run["steps"].([]any); ok {
+			for _, x := range steps {
+				if st := x.(map[string]any); st["id"] == stepID {
+					step = st["status"]
+				}
+			}
+		}
+		var stored uint64
+		si, err := js.StreamInfo(bus.StreamSteps, &nats.StreamInfoRequest{SubjectsFilter: subject})
+		if err == nil {
+			stored = si.State.Subjects[subject]
+		}
+		var consumers []string
+		for ci := range js.ConsumersInfo(bus.StreamSteps) {
+			consumers = append(consumers, ci.Name)
+		}
+		if len(consumers) > 0 {
+			t.Fatalf("run %s: STEPS has consumers %v though no process hosts agents; the step could have been taken", runID, consumers)
+		}
+		if run["status"] == "running" && step == "queued" && stored > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s: waited %s for status running, step %s queued and a request on %s; last seen status %v, step %v, %d stored (stream info error %v)\n%s",
+				runID, within, stepID, subject, run["status"], step, stored, err, s.consumerReport())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -305,7 +306,15 @@ func TestE2ESubmitStreamFinish(t *testing.T) {
 	s := newServer(t)
 	s.start()
 	id := s.submit("e2e_one", map[string]any{"v": 42})
-	resp, err := http.Get(s.base + "/v1/runs/" + id + "/events")
+	// The stream ends after run.completed; the deadline only turns a stream
+	// that never ends into a failure that shows what it sent.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.base+"/v1/runs/"+id+"/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,8 +330,11 @@ func TestE2ESubmitStreamFinish(t *testing.T) {
 		}
 	}
 	want := "run.accepted step.dispatched step.succeeded step.dispatched step.succeeded run.completed"
+	if ctx.Err() != nil {
+		t.Fatalf("event stream of run %s did not end within 60s; events so far %q, want %q", id, strings.Join(types, " "), want)
+	}
 	if got := strings.Join(types, " "); got != want {
-		t.Fatalf("events %q; want %q", got, want)
+		t.Fatalf("events of run %s: %q; want %q", id, got, want)
 	}
 	body := s.waitRun(id, 10*time.Second)
 	outs := body["outputs"].(map[string]any)
