@@ -59,6 +59,8 @@ func (a *Analyst) ApplyPack(ctx context.Context, c *agents.Call, in ApplyPackInp
 	}
 	out.TotalValue = out.PositionsValue
 	setWeights(&out)
+	out.Provenance = c.Provenance("the given positions valued with the pack", valuationConvention)
+	out.Provenance.PricingPackID = in.PricingPackID
 	return out, nil
 }
 

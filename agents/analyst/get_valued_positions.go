@@ -46,5 +46,7 @@ func (a *Analyst) GetValuedPositions(ctx context.Context, c *agents.Call, in Val
 	for _, c := range v.Cash {
 		out.Cash = append(out.Cash, CashLine{Currency: c.Currency, Amount: c.Amount, FXRate: c.FXRate, BaseValue: c.BaseValue})
 	}
+	out.Provenance = c.Provenance("storage.ValuePortfolio: open lots as of the pack's date, valued with the pack", valuationConvention)
+	out.Provenance.PricingPackID, out.Provenance.AsOfDate = v.PackID, v.AsOf.Format(time.DateOnly)
 	return out, nil
 }

@@ -12,6 +12,25 @@ func New(d agents.Deps) agents.Agent {
 		a.getValuedPositions(),
 		a.sectorAllocation(),
 		// Performance, attribution and charts.
+		a.historicalNAV(),
+		a.computeTWR(),
+		a.computeMWR(),
+		a.computeSharpe(),
+		a.computeMetrics(),
+		a.unrealizedPL(),
+		a.attributionCurrency(),
+		a.chartsOverview(),
 		// Risk and the position deep dive.
+		a.computeFactorExposures(),
+		a.getFactorExposureHistory(),
+		a.overlayCyclePhases(),
+		a.positionDetails(),
+		a.positionReturn(),
+		a.positionContribution(),
+		a.positionCurrencyAttribution(),
+		a.positionRisk(),
+		a.positionTransactions(),
+		a.positionFundamentals(),
+		a.positionComparables(),
 	}}
 }

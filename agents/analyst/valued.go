@@ -1,6 +1,7 @@
 package analyst
 
 import (
+	"github.com/dawsos/dawsos/agents"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 )
@@ -34,16 +35,21 @@ type CashLine struct {
 
 // ValuedPositionsOutput is a valued portfolio.
 type ValuedPositionsOutput struct {
-	PortfolioID    uuid.UUID        `json:"portfolio_id"`
-	PricingPackID  string           `json:"pricing_pack_id"`
-	AsOfDate       string           `json:"asof_date"`
-	BaseCurrency   string           `json:"base_currency"`
-	Positions      []ValuedPosition `json:"positions"`
-	Cash           []CashLine       `json:"cash"`
-	PositionsValue decimal.Decimal  `json:"positions_value"`
-	CashValue      decimal.Decimal  `json:"cash_value"`
-	TotalValue     decimal.Decimal  `json:"total_value"`
+	PortfolioID    uuid.UUID         `json:"portfolio_id"`
+	PricingPackID  string            `json:"pricing_pack_id"`
+	AsOfDate       string            `json:"asof_date"`
+	BaseCurrency   string            `json:"base_currency"`
+	Positions      []ValuedPosition  `json:"positions"`
+	Cash           []CashLine        `json:"cash"`
+	PositionsValue decimal.Decimal   `json:"positions_value"`
+	CashValue      decimal.Decimal   `json:"cash_value"`
+	TotalValue     decimal.Decimal   `json:"total_value"`
+	Provenance     agents.Provenance `json:"provenance"`
 }
+
+// valuationConvention states how every valued position is computed.
+const valuationConvention = "market value = quantity × close × rate(close currency → base) with the pack's closes and rates; " +
+	"weight = market value / total_value, a decimal; unrealised P&L is the local gain at the pack's rate"
 
 // weightScale is the number of decimals weights are rounded to.
 const weightScale = 10
