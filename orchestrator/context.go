@@ -26,12 +26,16 @@ func (r StorageResolver) Resolve(ctx context.Context, req ContextRequest) (agent
 	if err != nil {
 		return sc, agents.FieldError("asof_date", "asof_date %q is not YYYY-MM-DD", req.AsOfDate)
 	}
-	err = r.DB.Tx(ctx, func(tx pgx.Tx) error {
-		if req.NeedsPack {
+	err = r.DB.Snapshot(ctx, func(tx pgx.Tx) error {
+		// Every run is pinned to a pack when one exists, also when its
+		// pattern does not reference {{ctx.pricing_pack_id}}: capabilities
+		// that value positions read the pack from the run's context. Only a
+		// pattern that references it fails without one.
+		{
 			p, err := storage.PackForDate(ctx, tx, asOf)
 			switch {
 			case errors.Is(err, storage.ErrNoFreshPack):
-				if !req.AllowStalePack {
+				if req.NeedsPack && !req.AllowStalePack {
 					return agents.Errorf(agents.CodePricingPackWarming,
 						"no fresh pricing pack on or before %s; retry when one is built, or submit with allow_stale_pack", req.AsOfDate)
 				}

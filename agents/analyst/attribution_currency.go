@@ -149,7 +149,7 @@ func (a *Analyst) AttributionCurrency(ctx context.Context, c *agents.Call, in Cu
 	if err != nil {
 		return out, err
 	}
-	out.Excluded = held.excluded
+	out.Excluded = append(out.Excluded, held.excluded...)
 	if len(held.positions) == 0 {
 		return out, agents.Errorf(agents.CodeInsufficientData,
 			"currency attribution of portfolio %s from %s to %s: no position is held through the window (%d opened or sold out inside it)",
