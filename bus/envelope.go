@@ -15,6 +15,8 @@ const (
 	HeaderTraceparent   = "traceparent"
 	HeaderMsgID         = "Nats-Msg-Id"
 	metaRunID           = "run_id"
+	// metaDelivered carries JetStream's delivery count of a message.
+	metaDelivered = "delivered"
 )
 
 // StepRequest asks a capability's handler to run one step of a run.
@@ -72,6 +74,8 @@ type DeadLetter struct {
 	Version    int    `json:"version"`
 	ID         string `json:"id"`
 	Capability string `json:"capability,omitempty"`
+	// ClaimedRunID is the run id a message named when no such run exists.
+	ClaimedRunID string `json:"claimed_run_id,omitempty"`
 	// Source says what was dead-lettered: a step request, or a step result
 	// the orchestrator could not read.
 	Source        string          `json:"source"`
@@ -107,6 +111,11 @@ const (
 	ReasonFinalError  = "final_error"
 	ReasonCircuitOpen = "circuit_open"
 	ReasonUndecodable = "undecodable"
+	// ReasonOversized: the message was larger than the configured limit;
+	// the dead letter keeps its size and a bounded prefix.
+	ReasonOversized = "oversized"
+	// ReasonUnknownRun: a result for a run the database does not hold.
+	ReasonUnknownRun = "unknown_run"
 )
 
 // RunEvent is published on dawsos.run.<run_id>.<type> for every state change.

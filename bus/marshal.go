@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"strconv"
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -45,6 +46,9 @@ func (w wireMarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 	msg := message.NewMessage(id, m.Data)
 	if w.inflight != nil && m.Reply != "" {
 		w.inflight.Store(id, m)
+	}
+	if md, err := m.Metadata(); err == nil {
+		msg.Metadata.Set(metaDelivered, strconv.FormatUint(md.NumDelivered, 10))
 	}
 	if c := m.Header.Get(HeaderCorrelationID); c != "" {
 		middleware.SetCorrelationID(c, msg)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -17,9 +18,11 @@ import (
 
 // DeadLetterStore records dead letters in the system of record. Recording
 // the same (run, step, attempt) twice returns the first row's id, because
-// at-least-once delivery can dead-letter a step twice.
+// at-least-once delivery can dead-letter a step twice. A dead letter whose
+// run does not exist is still recorded, without the run (orphan is then
+// true), so a message naming an unknown run is never lost.
 type DeadLetterStore interface {
-	RecordDeadLetter(ctx context.Context, dl DeadLetter) (id string, err error)
+	RecordDeadLetter(ctx context.Context, dl DeadLetter) (id string, orphan bool, err error)
 }
 
 type requestKey struct{}
@@ -41,25 +44,19 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 	return func(h message.HandlerFunc) message.HandlerFunc {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			started := time.Now()
+			if n := len(msg.Payload); n > r.cfg.MaxMessageBytes {
+				dl := oversized(capability, SourceStep, msg, r.cfg.MaxMessageBytes, r.classify)
+				return r.deadLetterBad(msg, "step:"+capability, dl)
+			}
 			var req StepRequest
-			if err := json.Unmarshal(msg.Payload, &req); err != nil || req.RunID == "" || req.StepID == "" || req.Capability != capability {
-				reason := "missing run_id, step_id or capability"
-				if err != nil {
-					reason = err.Error()
-				} else if req.Capability != capability && req.RunID != "" {
-					reason = fmt.Sprintf("capability %q on the subject of %q", req.Capability, capability)
-				}
+			if reason := decodeRequest(msg.Payload, capability, &req); reason != "" {
 				dl := DeadLetter{
 					Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Source: SourceStep,
 					Reason: ReasonUndecodable, RawPayload: msg.Payload,
 					Error:         *r.classify(failf(ErrUndecodable, "undecodable step request: %s", reason)),
 					CorrelationID: middleware.MessageCorrelationID(msg), CreatedAt: time.Now().UTC(),
 				}
-				if _, err := recordDeadLetter(msg.Context(), r.bus, r.store, r.log, dl); err != nil {
-					return nil, err
-				}
-				r.log.Warn("dead-lettered undecodable message", "capability", capability, "reason", reason, "payload", excerpt(msg.Payload))
-				return nil, nil
+				return r.deadLetterBad(msg, "step:"+capability, dl)
 			}
 			tries := new(atomic.Int64)
 			ctx := context.WithValue(msg.Context(), requestKey{}, &req)
@@ -95,13 +92,17 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 				Request: &req, Error: *se, Tries: int(tries.Load()),
 				CorrelationID: req.CorrelationID, CreatedAt: time.Now().UTC(),
 			}
-			id, rerr := recordDeadLetter(msg.Context(), r.bus, r.store, r.log, dl)
+			id, orphan, rerr := recordDeadLetter(msg.Context(), r.bus, r.store, r.log, dl)
 			if rerr != nil {
-				// Not recorded: let the message be redelivered rather than
-				// lose the failure.
-				return nil, rerr
+				return nil, unrecordable(msg, "step:"+capability, rerr, r.log, r.metrics, r.classify)
 			}
 			r.observe(capability, se.Code, time.Since(started))
+			if orphan {
+				// The run does not exist: no orchestrator waits for a
+				// result, and the dead letter is the record.
+				r.log.Warn("dead-lettered a step of an unknown run", "capability", capability, "run_id", req.RunID, "dead_letter_id", id)
+				return nil, nil
+			}
 			res := StepResult{
 				Version: EnvelopeVersion, RunID: req.RunID, StepID: req.StepID, Attempt: req.Attempt,
 				Capability: capability, OK: false, Error: se, DeadLetterID: id, Tries: int(tries.Load()),
@@ -119,17 +120,17 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 // recordDeadLetter writes a dead letter to the store (the record) and
 // publishes it on the DLQ subject. The store's context does not end with
 // the message's: a failure being recorded is not abandoned half-way.
-func recordDeadLetter(ctx context.Context, b *Bus, store DeadLetterStore, log *slog.Logger, dl DeadLetter) (string, error) {
+func recordDeadLetter(ctx context.Context, b *Bus, store DeadLetterStore, log *slog.Logger, dl DeadLetter) (string, bool, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	id, err := store.RecordDeadLetter(cctx, dl)
+	id, orphan, err := store.RecordDeadLetter(cctx, dl)
 	if err != nil {
-		return "", fmt.Errorf("record dead letter of %s: %w", dl.Capability, err)
+		return "", false, fmt.Errorf("record dead letter of %s: %w", dl.Capability, err)
 	}
 	dl.ID = id
 	data, err := json.Marshal(dl)
 	if err != nil {
-		return "", fmt.Errorf("encode dead letter: %w", err)
+		return "", false, fmt.Errorf("encode dead letter: %w", err)
 	}
 	m := nats.NewMsg(DLQSubject(dl.dlqToken()))
 	m.Data = data
@@ -142,7 +143,86 @@ func recordDeadLetter(ctx context.Context, b *Bus, store DeadLetterStore, log *s
 	if _, err := b.JS.PublishMsg(cctx, m); err != nil {
 		log.Warn("publish dead letter", "capability", dl.Capability, "dead_letter_id", id, "err", err)
 	}
-	return id, nil
+	return id, orphan, nil
+}
+
+// decodeRequest decodes a step request and checks its envelope: a JSON
+// object naming a run (a uuid), a step and an attempt of this very
+// capability. It returns why the message cannot be a step, or "".
+func decodeRequest(payload []byte, capability string, req *StepRequest) string {
+	if err := json.Unmarshal(payload, req); err != nil {
+		return err.Error()
+	}
+	switch {
+	case req.Capability != capability:
+		return fmt.Sprintf("capability %q on the subject of %q", req.Capability, capability)
+	case req.StepID == "" || req.Attempt < 1:
+		return "missing step_id or attempt"
+	}
+	if _, err := uuid.Parse(req.RunID); err != nil {
+		return fmt.Sprintf("run_id %q is not a uuid", truncate(req.RunID, 64))
+	}
+	return ""
+}
+
+// deadLetterBad records a message that cannot be handled at all and
+// acknowledges it; it never comes back.
+func (r *AgentRouter) deadLetterBad(msg *message.Message, consumer string, dl DeadLetter) ([]*message.Message, error) {
+	if _, _, err := recordDeadLetter(msg.Context(), r.bus, r.store, r.log, dl); err != nil {
+		return nil, unrecordable(msg, consumer, err, r.log, r.metrics, r.classify)
+	}
+	r.log.Warn("dead-lettered a message that cannot be handled", "consumer", consumer, "reason", dl.Reason, "error", dl.Error.Message,
+		"payload", excerpt(msg.Payload))
+	if r.metrics != nil {
+		r.metrics.badMessages.WithLabelValues(consumer, "dead_lettered").Inc()
+	}
+	return nil, nil
+}
+
+// oversizedPrefix is how much of an oversized message its dead letter keeps.
+const oversizedPrefix = 4096
+
+// oversized is the dead letter of a message larger than limit: its size and
+// a bounded prefix.
+func oversized(capability, source string, msg *message.Message, limit int, classify Classifier) DeadLetter {
+	n := len(msg.Payload)
+	return DeadLetter{
+		Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Source: source, Reason: ReasonOversized,
+		RawPayload:    append([]byte(nil), msg.Payload[:min(n, oversizedPrefix)]...),
+		Error:         *classify(failf(ErrUndecodable, "message of %d bytes exceeds the limit of %d; the dead letter keeps its first %d bytes", n, limit, min(n, oversizedPrefix))),
+		CorrelationID: middleware.MessageCorrelationID(msg), CreatedAt: time.Now().UTC(),
+		Extra: json.RawMessage(fmt.Sprintf(`{"size": %d, "limit": %d}`, n, limit)),
+	}
+}
+
+// maxRecordDeliveries bounds how often a message whose dead letter cannot
+// be written is delivered again.
+const maxRecordDeliveries = 20
+
+// unrecordable decides what happens to a message whose dead letter cannot
+// be written. A retryable failure (the database is down) leaves it to be
+// delivered again, later, while it has been delivered fewer than
+// maxRecordDeliveries times: PostgreSQL will be back. Anything else cannot
+// succeed on another delivery: the message is acknowledged, logged with a
+// bounded excerpt and counted, rather than looping.
+func unrecordable(msg *message.Message, consumer string, err error, log *slog.Logger, m *Metrics, classify Classifier) error {
+	delivered, _ := strconv.Atoi(msg.Metadata.Get(metaDelivered))
+	if classify(err).Retryable && delivered < maxRecordDeliveries {
+		return err
+	}
+	log.Error("dropped a message whose dead letter cannot be written", "consumer", consumer, "delivered", delivered,
+		"err", err, "payload", excerpt(msg.Payload))
+	if m != nil {
+		m.badMessages.WithLabelValues(consumer, "dropped").Inc()
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
 }
 
 // excerptLimit bounds how much of a bad message a log line shows.

@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -31,6 +30,8 @@ type ResultsConfig struct {
 	// Classify gives the dead letter of an undecodable result its code.
 	Classify Classifier
 	Metrics  *Metrics
+	// MaxMessageBytes bounds a result (default DefaultMaxMessageBytes).
+	MaxMessageBytes int
 }
 
 // ConsumeResults subscribes apply to every step result. An error from
@@ -47,6 +48,9 @@ func (b *Bus) ConsumeResults(ctx context.Context, cfg ResultsConfig, apply func(
 	concurrency := cfg.Concurrency
 	if concurrency <= 0 {
 		concurrency = 8
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if cfg.DeadLetters == nil || cfg.Classify == nil {
 		return nil, fmt.Errorf("results consumer: a dead-letter store and a classifier are required")
@@ -86,39 +90,54 @@ func (b *Bus) ConsumeResults(ctx context.Context, cfg ResultsConfig, apply func(
 		return nil, fmt.Errorf("create result router: %w", err)
 	}
 	wm.AddNoPublisherHandler("results", resultPrefix+">", sub, func(msg *message.Message) error {
-		var res StepResult
-		err := json.Unmarshal(msg.Payload, &res)
-		if err == nil && (res.RunID == "" || res.StepID == "") {
-			err = errors.New("missing run_id or step_id")
-		}
-		if err == nil {
-			return apply(msg.Context(), res)
-		}
-		// A result nobody can read cannot be applied. It is recorded as
-		// a dead letter; the step stays queued and the recovery loop
-		// dispatches it again when its deadline passes.
-		dl := DeadLetter{
-			Version: EnvelopeVersion, ID: uuid.NewString(), Capability: res.Capability, Source: SourceResult,
-			Reason: ReasonUndecodable, RawPayload: msg.Payload,
-			Error:         *cfg.Classify(failf(ErrUndecodable, "undecodable step result: %v", err)),
-			CorrelationID: msg.Metadata.Get(HeaderCorrelationID), CreatedAt: time.Now().UTC(),
+		var dl DeadLetter
+		if len(msg.Payload) > cfg.MaxMessageBytes {
+			dl = oversized("", SourceResult, msg, cfg.MaxMessageBytes, cfg.Classify)
+		} else {
+			var res StepResult
+			reason := decodeResult(msg.Payload, &res)
+			if reason == "" {
+				return apply(msg.Context(), res)
+			}
+			// A result nobody can read cannot be applied. It is recorded
+			// as a dead letter; the step stays queued and the recovery
+			// loop dispatches it again when its deadline passes.
+			dl = DeadLetter{
+				Version: EnvelopeVersion, ID: uuid.NewString(), Capability: res.Capability, Source: SourceResult,
+				Reason: ReasonUndecodable, RawPayload: msg.Payload,
+				Error:         *cfg.Classify(failf(ErrUndecodable, "undecodable step result: %s", reason)),
+				CorrelationID: msg.Metadata.Get(HeaderCorrelationID), CreatedAt: time.Now().UTC(),
+			}
 		}
 		if !validCapability(dl.Capability) {
 			dl.Capability = ""
 		}
-		outcome := "dead_lettered"
-		if _, rerr := recordDeadLetter(msg.Context(), b, cfg.DeadLetters, log, dl); rerr != nil {
-			outcome = "dropped"
-			log.Error("drop an undecodable step result whose dead letter could not be written", "payload", excerpt(msg.Payload), "err", rerr)
-		} else {
-			log.Warn("dead-lettered an undecodable step result", "payload", excerpt(msg.Payload), "err", err)
+		if _, _, err := recordDeadLetter(msg.Context(), b, cfg.DeadLetters, log, dl); err != nil {
+			return unrecordable(msg, "results", err, log, cfg.Metrics, cfg.Classify)
 		}
+		log.Warn("dead-lettered a step result that cannot be read", "reason", dl.Reason, "error", dl.Error.Message, "payload", excerpt(msg.Payload))
 		if cfg.Metrics != nil {
-			cfg.Metrics.badMessages.WithLabelValues("results", outcome).Inc()
+			cfg.Metrics.badMessages.WithLabelValues("results", "dead_lettered").Inc()
 		}
 		return nil
 	})
 	return &ResultRouter{wm: wm, conn: conn}, nil
+}
+
+// decodeResult decodes a step result and checks its envelope: it names a
+// run (a uuid), a step and an attempt. It returns why the message cannot
+// be a result, or "".
+func decodeResult(payload []byte, res *StepResult) string {
+	if err := json.Unmarshal(payload, res); err != nil {
+		return err.Error()
+	}
+	if res.StepID == "" || res.Attempt < 0 {
+		return "missing step_id or a negative attempt"
+	}
+	if _, err := uuid.Parse(res.RunID); err != nil {
+		return fmt.Sprintf("run_id %q is not a uuid", truncate(res.RunID, 64))
+	}
+	return ""
 }
 
 // Run runs the consumer until ctx ends or Close is called.

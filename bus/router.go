@@ -47,11 +47,18 @@ type AgentRouterConfig struct {
 	// Classify decides the code, retry and breaker counting of every
 	// failure (required).
 	Classify Classifier
+	// MaxMessageBytes bounds a step request; a larger one is dead-lettered
+	// with its size and a prefix (default 1 MiB).
+	MaxMessageBytes int
 	// CancelGrace bounds how long a timed-out attempt may take to stop
 	// after its context is cancelled before it is abandoned as leaked
 	// (default 5 s).
 	CancelGrace time.Duration
 }
+
+// DefaultMaxMessageBytes bounds the step requests and results the engine
+// reads when no other limit is configured.
+const DefaultMaxMessageBytes = 1 << 20
 
 // defaultStepAckWait is the ack wait of the step consumers. Handlers renew
 // it while they work (see heartbeat), so it is not a limit on a step's
@@ -90,6 +97,9 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 	}
 	if cfg.CancelGrace <= 0 {
 		cfg.CancelGrace = 5 * time.Second
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = DefaultMaxMessageBytes
 	}
 	if cfg.DeadLetters == nil {
 		return nil, fmt.Errorf("agent router: no dead-letter store")

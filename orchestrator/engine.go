@@ -37,6 +37,8 @@ type Config struct {
 	Metrics  *Metrics
 	// BusMetrics counts the results the engine could not read.
 	BusMetrics *bus.Metrics
+	// MaxMessageBytes bounds a step result; a larger one is dead-lettered.
+	MaxMessageBytes int
 }
 
 // ContextResolver fixes the context of a new run. needsPack says whether
@@ -111,6 +113,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	go e.submitLoop(ctx)
 	rr, err := e.bus.ConsumeResults(ctx, bus.ResultsConfig{
 		Concurrency: e.cfg.ResultConcurrency, Logger: e.log, DeadLetters: DeadLetterStore{DB: e.db}, Classify: Classify, Metrics: e.cfg.BusMetrics,
+		MaxMessageBytes: e.cfg.MaxMessageBytes,
 	}, e.enqueueResult)
 	if err != nil {
 		return err

@@ -187,7 +187,7 @@ func (e *Engine) checkArgs(capability string, args json.RawMessage) error {
 type DeadLetterStore struct{ DB *storage.DB }
 
 // RecordDeadLetter writes a dead letter; see storage.InsertDeadLetter.
-func (s DeadLetterStore) RecordDeadLetter(ctx context.Context, dl bus.DeadLetter) (string, error) {
+func (s DeadLetterStore) RecordDeadLetter(ctx context.Context, dl bus.DeadLetter) (string, bool, error) {
 	row := storage.DeadLetterRow{
 		ID: dl.ID, Capability: dl.Capability, Source: dl.Source, Reason: dl.Reason, RawPayload: dl.RawPayload,
 		Error: mustJSON(dl.Error), Tries: dl.Tries,
@@ -196,16 +196,32 @@ func (s DeadLetterStore) RecordDeadLetter(ctx context.Context, dl bus.DeadLetter
 		c := dl.CorrelationID
 		row.CorrelationID = &c
 	}
+	if dl.ClaimedRunID != "" {
+		c := dl.ClaimedRunID
+		row.ClaimedRunID = &c
+	}
 	if dl.Request != nil {
 		r := dl.Request
 		row.RunID, row.StepID, row.Attempt = &r.RunID, &r.StepID, &r.Attempt
 		row.Request = mustJSON(r)
 	}
 	var id string
+	orphan := false
 	err := s.DB.Tx(ctx, func(tx pgx.Tx) error {
+		if row.RunID != nil {
+			known, err := storage.RunExists(ctx, tx, *row.RunID)
+			if err != nil {
+				return err
+			}
+			if !known {
+				// Still recorded, under the run id it claimed.
+				orphan = true
+				row.ClaimedRunID, row.RunID = row.RunID, nil
+			}
+		}
 		var err error
 		id, err = storage.InsertDeadLetter(ctx, tx, row)
 		return err
 	})
-	return id, err
+	return id, orphan, err
 }

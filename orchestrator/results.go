@@ -7,8 +7,10 @@ import (
 	"sort"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/storage"
 )
@@ -80,14 +82,44 @@ func (e *Engine) applyLoop(ctx context.Context) {
 			// One bad result must not hold the others back: apply each
 			// alone, so only the failing one is redelivered.
 			for _, p := range batch {
-				p.done <- e.applyResults(ctx, []bus.StepResult{p.res})
+				p.done <- e.applyAlone(ctx, p.res)
 			}
 			continue
+		}
+		if err != nil {
+			err = e.applyAlone(ctx, first.res)
 		}
 		for _, p := range batch {
 			p.done <- err
 		}
 	}
+}
+
+// applyAlone applies one result. A failure that another delivery cannot
+// cure (PostgreSQL refuses the output, say a string with a NUL) would
+// loop: the result is applied instead as a failure of its step that says
+// why, so the run ends and keeps its other outputs; when even that cannot
+// be written the result is dead-lettered. A retryable failure (the
+// database is down) is returned, and the result is delivered again.
+func (e *Engine) applyAlone(ctx context.Context, res bus.StepResult) error {
+	err := e.applyResults(ctx, []bus.StepResult{res})
+	if err == nil || agents.Classify(err).Retryable || ctx.Err() != nil {
+		return err
+	}
+	e.log.Error("a step result cannot be stored; its step fails instead", "run_id", res.RunID, "step_id", res.StepID, "err", err)
+	failed := res
+	failed.OK, failed.Output, failed.DeadLetterID = false, nil, ""
+	failed.Error = &bus.StepError{Code: agents.CodeInternal, Message: "the step's result cannot be stored: " + err.Error()}
+	ferr := e.applyResults(ctx, []bus.StepResult{failed})
+	if ferr == nil || agents.Classify(ferr).Retryable {
+		return ferr
+	}
+	_, _, derr := DeadLetterStore{DB: e.db}.RecordDeadLetter(ctx, bus.DeadLetter{
+		Version: bus.EnvelopeVersion, ID: uuid.NewString(), Capability: res.Capability, Source: bus.SourceResult,
+		Reason: bus.ReasonFinalError, ClaimedRunID: res.RunID, RawPayload: mustJSON(res),
+		Error: bus.StepError{Code: agents.CodeInternal, Message: "result cannot be applied: " + ferr.Error()}, CreatedAt: time.Now().UTC(),
+	})
+	return derr
 }
 
 // applyResults applies results in one transaction: it locks their runs (in
@@ -104,8 +136,10 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 	}
 	sort.Strings(ids)
 	plans := map[string]*dispatchPlan{}
+	var unknown []bus.StepResult
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
 		clear(plans)
+		unknown = unknown[:0]
 		runs, steps, err := storage.LoadRunsForUpdate(ctx, tx, ids)
 		if err != nil {
 			return err
@@ -116,7 +150,7 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 		for _, id := range ids {
 			run, ok := runs[id]
 			if !ok {
-				e.log.Warn("result for an unknown run", "run_id", id)
+				unknown = append(unknown, byRun[id]...)
 				continue
 			}
 			st, err := e.stateOf(ctx, tx, run, steps[id])
@@ -161,6 +195,18 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 	if err != nil {
 		return err
 	}
+	for _, r := range unknown {
+		// A result for a run the database does not hold: recorded, so it
+		// is neither lost nor redelivered.
+		if _, _, err := (DeadLetterStore{DB: e.db}).RecordDeadLetter(ctx, bus.DeadLetter{
+			Version: bus.EnvelopeVersion, ID: uuid.NewString(), Capability: r.Capability, Source: bus.SourceResult,
+			Reason: bus.ReasonUnknownRun, ClaimedRunID: r.RunID, RawPayload: mustJSON(r),
+			Error: bus.StepError{Code: agents.CodeNotFound, Message: "step result for run " + r.RunID + ", which does not exist"}, CreatedAt: time.Now().UTC(),
+		}); err != nil {
+			return err
+		}
+		e.log.Warn("dead-lettered a result for an unknown run", "run_id", r.RunID, "step_id", r.StepID)
+	}
 	var reqs []bus.StepRequest
 	for _, p := range plans {
 		reqs = append(reqs, p.requests...)
@@ -180,13 +226,19 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 // ended run).
 func (e *Engine) decideResults(ctx context.Context, st *runState, results []bus.StepResult, b *pgx.Batch) *dispatchPlan {
 	if st.run.Status != storage.RunRunning {
+		e.cfg.Metrics.ignore("ended_run", len(results))
 		return nil
 	}
 	var evs []storage.EventRow
 	now := time.Now().UTC()
 	for _, res := range results {
 		s, ok := st.byID[res.StepID]
-		if !ok || s.row.Status != storage.StepQueued || s.row.Attempt != res.Attempt {
+		if !ok {
+			e.cfg.Metrics.ignore("unknown_step", 1)
+			continue
+		}
+		if s.row.Status != storage.StepQueued || s.row.Attempt != res.Attempt {
+			e.cfg.Metrics.ignore("stale", 1)
 			continue
 		}
 		started := res.StartedAt

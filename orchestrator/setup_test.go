@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/testcaps"
 	"github.com/dawsos/dawsos/bus"
@@ -53,6 +55,11 @@ type env struct {
 	fault  string
 	ctx    context.Context
 	log    *slog.Logger
+	// prom holds the engine's and the bus's metrics.
+	prom       *prometheus.Registry
+	busMetrics *bus.Metrics
+	metrics    *orchestrator.Metrics
+	maxMessage int
 }
 
 type envOpts struct {
@@ -66,6 +73,8 @@ type envOpts struct {
 	settings map[string]orchestrator.StepSettings
 	// patterns replace testPatterns.
 	patterns map[string]string
+	// maxMessage bounds step requests and results (0: the default).
+	maxMessage int
 }
 
 func setup(t testing.TB, o envOpts) *env {
@@ -103,6 +112,10 @@ func setup(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.prom = prometheus.NewRegistry()
+	e.busMetrics = bus.NewMetrics(e.prom)
+	e.metrics = orchestrator.NewMetrics(e.prom)
+	e.maxMessage = o.maxMessage
 	e.reg = agents.NewRegistry(agents.Options{DB: e.db, Logger: log, CheckContracts: true})
 	e.reg.Add(testcaps.New(e.fault)(agents.Deps{DB: e.db, Logger: log}))
 	e.cat = orchestrator.MustCatalog(e.reg)
@@ -133,7 +146,7 @@ func setup(t testing.TB, o envOpts) *env {
 		Breaker:        bus.BreakerConfig{Failures: o.failures, OpenFor: o.openFor},
 		InitialBackoff: 10 * time.Millisecond,
 		DeadLetters:    orchestrator.DeadLetterStore{DB: e.db}, Classify: orchestrator.Classify,
-		CancelGrace: time.Second, Logger: log,
+		CancelGrace: time.Second, Logger: log, Metrics: e.busMetrics, MaxMessageBytes: o.maxMessage,
 	}, hs)
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +168,7 @@ func (e *env) startEngine(t testing.TB, ps *patterns.Set) {
 	t.Helper()
 	e.engine = orchestrator.New(e.db, e.bus, ps, e.cat, orchestrator.Config{
 		StepDeadline: func(string) time.Duration { return time.Minute }, ResultConcurrency: 16, Logger: e.log,
+		Metrics: e.metrics, BusMetrics: e.busMetrics, MaxMessageBytes: e.maxMessage,
 	})
 	if err := e.engine.Start(e.ctx); err != nil {
 		t.Fatal(err)

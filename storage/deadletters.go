@@ -20,6 +20,9 @@ type DeadLetterRow struct {
 	StepID     *string `json:"step_id,omitempty"`
 	Attempt    *int    `json:"attempt,omitempty"`
 	Capability string  `json:"capability"`
+	// ClaimedRunID is the run id the message named when no such run
+	// exists here (RunID is then nil).
+	ClaimedRunID *string `json:"claimed_run_id,omitempty"`
 	// Source is "step" for a step request, "result" for a step result the
 	// orchestrator could not read.
 	Source        string          `json:"source"`
@@ -34,13 +37,13 @@ type DeadLetterRow struct {
 	ReplayedAt    *time.Time      `json:"replayed_at,omitempty"`
 }
 
-const dlCols = `id, run_id, step_id, attempt, capability, source, reason, request, raw_payload, error, tries, correlation_id, status, created_at, replayed_at`
+const dlCols = `id, run_id, step_id, attempt, capability, claimed_run_id, source, reason, request, raw_payload, error, tries, correlation_id, status, created_at, replayed_at`
 
 func scanDL(row pgx.Row) (DeadLetterRow, error) {
 	var d DeadLetterRow
 	var id [16]byte
 	var run *[16]byte
-	err := row.Scan(&id, &run, &d.StepID, &d.Attempt, &d.Capability, &d.Source, &d.Reason, &d.Request, &d.RawPayload,
+	err := row.Scan(&id, &run, &d.StepID, &d.Attempt, &d.Capability, &d.ClaimedRunID, &d.Source, &d.Reason, &d.Request, &d.RawPayload,
 		&d.Error, &d.Tries, &d.CorrelationID, &d.Status, &d.CreatedAt, &d.ReplayedAt)
 	d.ID = uuidString(id)
 	if run != nil {
@@ -51,20 +54,22 @@ func scanDL(row pgx.Row) (DeadLetterRow, error) {
 }
 
 // InsertDeadLetter records a dead letter. The same (run, step, attempt)
-// recorded twice keeps the first row, whose id is returned.
+// recorded twice keeps the first row, whose id is returned; so does the
+// same (claimed run, step, attempt, source) of an orphan.
 func InsertDeadLetter(ctx context.Context, q Querier, d DeadLetterRow) (string, error) {
 	var id [16]byte
 	if d.Source == "" {
 		d.Source = "step"
 	}
-	err := q.QueryRow(ctx, `INSERT INTO dead_letters (id, run_id, step_id, attempt, capability, source, reason, request, raw_payload, error, tries, correlation_id)
-		VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11)
-		ON CONFLICT (run_id, step_id, attempt) WHERE run_id IS NOT NULL DO NOTHING
+	err := q.QueryRow(ctx, `INSERT INTO dead_letters (id, run_id, step_id, attempt, capability, source, reason, request, raw_payload, error, tries, correlation_id, claimed_run_id)
+		VALUES ($1, $2, $3, $4, $5, $12, $6, $7, $8, $9, $10, $11, $13)
+		ON CONFLICT DO NOTHING
 		RETURNING id`,
-		d.ID, d.RunID, d.StepID, d.Attempt, d.Capability, d.Reason, d.Request, d.RawPayload, d.Error, d.Tries, d.CorrelationID, d.Source).Scan(&id)
+		d.ID, d.RunID, d.StepID, d.Attempt, d.Capability, d.Reason, d.Request, d.RawPayload, d.Error, d.Tries, d.CorrelationID, d.Source, d.ClaimedRunID).Scan(&id)
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = q.QueryRow(ctx, `SELECT id FROM dead_letters WHERE run_id = $1 AND step_id = $2 AND attempt = $3`,
-			d.RunID, d.StepID, d.Attempt).Scan(&id)
+		err = q.QueryRow(ctx, `SELECT id FROM dead_letters WHERE step_id = $2 AND attempt = $3
+			AND ((run_id = $1) OR (run_id IS NULL AND claimed_run_id = $4 AND source = $5))`,
+			d.RunID, d.StepID, d.Attempt, d.ClaimedRunID, d.Source).Scan(&id)
 	}
 	if err != nil {
 		return "", fmt.Errorf("record dead letter of %s: %w", d.Capability, err)

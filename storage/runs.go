@@ -79,6 +79,19 @@ func RunIDByIdempotencyKey(ctx context.Context, q Querier, key string) (string, 
 	return uuidString(id), true, nil
 }
 
+// RunExists reports whether a run with the id exists; an id that is not a
+// uuid names none.
+func RunExists(ctx context.Context, q Querier, id string) (bool, error) {
+	if _, err := uuid.Parse(id); err != nil {
+		return false, nil
+	}
+	var ok bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM runs WHERE id = $1)`, id).Scan(&ok); err != nil {
+		return false, fmt.Errorf("look up run %s: %w", id, err)
+	}
+	return ok, nil
+}
+
 // GetRun reads one run; lock takes a row lock that serialises every change
 // to the run (result application, cancel, replay).
 func GetRun(ctx context.Context, q Querier, id string, lock bool) (RunRow, error) {

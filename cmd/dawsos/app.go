@@ -166,12 +166,13 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	}
 	if len(handlers) > 0 {
 		a.router, err = a.bus.NewAgentRouter(ctx, bus.AgentRouterConfig{
-			Breaker:        bus.BreakerConfig{Failures: cfg.Breakers.Failures, OpenFor: cfg.Breakers.OpenFor},
-			InitialBackoff: cfg.Steps.InitialBackoff,
-			DeadLetters:    orchestrator.DeadLetterStore{DB: a.db},
-			Classify:       orchestrator.Classify,
-			CancelGrace:    cfg.Steps.CancelGrace,
-			Metrics:        a.busMet, Logger: log,
+			Breaker:         bus.BreakerConfig{Failures: cfg.Breakers.Failures, OpenFor: cfg.Breakers.OpenFor},
+			InitialBackoff:  cfg.Steps.InitialBackoff,
+			DeadLetters:     orchestrator.DeadLetterStore{DB: a.db},
+			Classify:        orchestrator.Classify,
+			CancelGrace:     cfg.Steps.CancelGrace,
+			MaxMessageBytes: cfg.NATS.MaxMessageBytes,
+			Metrics:         a.busMet, Logger: log,
 		}, handlers)
 		if err != nil {
 			return nil, err
@@ -196,6 +197,7 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 			Logger:            log,
 			Metrics:           orchestrator.NewMetrics(a.promReg),
 			BusMetrics:        a.busMet,
+			MaxMessageBytes:   cfg.NATS.MaxMessageBytes,
 		})
 		if err := a.engine.Start(ctx); err != nil {
 			return nil, fmt.Errorf("start orchestrator: %w", err)

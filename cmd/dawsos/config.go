@@ -67,6 +67,9 @@ type NATSConfig struct {
 	MaxMemory    int64  `koanf:"max_memory"`
 	MaxStore     int64  `koanf:"max_store"`
 	Replicas     int    `koanf:"replicas"`
+	// MaxMessageBytes bounds the step requests and results the engine
+	// reads; a larger one is dead-lettered with its size and a prefix.
+	MaxMessageBytes int `koanf:"max_message_bytes"`
 }
 
 // BreakersConfig is the breaker rule.
@@ -113,7 +116,7 @@ func defaultConfig() Config {
 		Log:      LogConfig{Level: "info", Format: "text"},
 		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, RequestTimeout: 30 * time.Second},
 		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
-		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1},
+		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1, MaxMessageBytes: 1 << 20},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
 		Steps: StepsConfig{
 			Timeout: 30 * time.Second, MaxAttempts: 3, InitialBackoff: time.Second, Concurrency: 4, CancelGrace: 5 * time.Second,
@@ -255,6 +258,9 @@ func (c Config) validate() error {
 	}
 	if c.NATS.Replicas < 1 || c.NATS.Replicas > 5 {
 		bad("nats.replicas", "%d is not between 1 and 5", c.NATS.Replicas)
+	}
+	if c.NATS.MaxMessageBytes < 1024 || c.NATS.MaxMessageBytes > 64<<20 {
+		bad("nats.max_message_bytes", "%d is not between 1024 and 67108864", c.NATS.MaxMessageBytes)
 	}
 	if c.Breakers.Failures < 1 {
 		bad("breakers.failures", "%d is below 1", c.Breakers.Failures)
