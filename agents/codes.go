@@ -8,21 +8,22 @@ import "net/http"
 // and checks that each code is produced somewhere and that no other file
 // spells a code out as a string.
 const (
-	CodeInvalidInput       = "invalid_input"
-	CodeNotFound           = "not_found"
-	CodeInsufficientData   = "insufficient_data"
-	CodeMissingPrice       = "missing_price"
-	CodeMissingFX          = "missing_fx"
-	CodePricingPackWarming = "pricing_pack_warming"
-	CodeConflict           = "conflict"
-	CodeTimeout            = "timeout"
-	CodePanic              = "panic"
-	CodeUnavailable        = "unavailable"
-	CodeCircuitOpen        = "circuit_open"
-	CodeInternal           = "internal"
-	CodeCanceled           = "canceled"
-	CodeUndecodable        = "undecodable"
-	CodeResolve            = "unresolved_reference"
+	CodeInvalidInput         = "invalid_input"
+	CodeNotFound             = "not_found"
+	CodeInsufficientData     = "insufficient_data"
+	CodeMissingPrice         = "missing_price"
+	CodeMissingFX            = "missing_fx"
+	CodePricingPackWarming   = "pricing_pack_warming"
+	CodeConflict             = "conflict"
+	CodeTimeout              = "timeout"
+	CodePanic                = "panic"
+	CodeUnavailable          = "unavailable"
+	CodeCircuitOpen          = "circuit_open"
+	CodeInternal             = "internal"
+	CodeCanceled             = "canceled"
+	CodeUndecodable          = "undecodable"
+	CodeResolve              = "unresolved_reference"
+	CodeIdempotencyKeyReused = "idempotency_key_reused"
 
 	// Codes of the HTTP edge: the request itself is malformed.
 	CodeMalformedJSON    = "malformed_json"
@@ -50,26 +51,27 @@ type CodeInfo struct {
 // counting from it, the ingress the status and title. Nothing else maps a
 // code to a status.
 var Codes = map[string]CodeInfo{
-	CodeInvalidInput:       {http.StatusUnprocessableEntity, false, false, "An input or argument is invalid"},
-	CodeNotFound:           {http.StatusNotFound, false, false, "A referenced entity does not exist"},
-	CodeInsufficientData:   {http.StatusUnprocessableEntity, false, false, "There is not enough data for the computation"},
-	CodeMissingPrice:       {http.StatusUnprocessableEntity, false, false, "A held security has no price in the pricing pack"},
-	CodeMissingFX:          {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
-	CodePricingPackWarming: {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},
-	CodeConflict:           {http.StatusConflict, false, false, "The request conflicts with the current state"},
-	CodeTimeout:            {http.StatusGatewayTimeout, true, true, "The work ran past its deadline"},
-	CodePanic:              {http.StatusInternalServerError, true, true, "The capability panicked"},
-	CodeUnavailable:        {http.StatusServiceUnavailable, true, true, "A dependency is temporarily unavailable"},
-	CodeCircuitOpen:        {http.StatusServiceUnavailable, false, false, "The capability's circuit breaker is open"},
-	CodeInternal:           {http.StatusInternalServerError, true, true, "An unexpected error"},
-	CodeCanceled:           {499, false, false, "The work was canceled"},
-	CodeUndecodable:        {http.StatusBadRequest, false, false, "A message could not be decoded"},
-	CodeResolve:            {http.StatusUnprocessableEntity, false, false, "A step argument references a value that does not exist"},
-	CodeMalformedJSON:      {http.StatusBadRequest, false, false, "The request body is not valid JSON"},
-	CodeBodyTooLarge:       {http.StatusRequestEntityTooLarge, false, false, "The request body is too large"},
-	CodeMethodNotAllowed:   {http.StatusMethodNotAllowed, false, false, "The method is not allowed on this resource"},
-	CodeBadRequest:         {http.StatusBadRequest, false, false, "The request is malformed"},
-	CodeUnsupportedMedia:   {http.StatusUnsupportedMediaType, false, false, "The request body has an unsupported media type"},
+	CodeInvalidInput:         {http.StatusUnprocessableEntity, false, false, "An input or argument is invalid"},
+	CodeNotFound:             {http.StatusNotFound, false, false, "A referenced entity does not exist"},
+	CodeInsufficientData:     {http.StatusUnprocessableEntity, false, false, "There is not enough data for the computation"},
+	CodeMissingPrice:         {http.StatusUnprocessableEntity, false, false, "A held security has no price in the pricing pack"},
+	CodeMissingFX:            {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
+	CodePricingPackWarming:   {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},
+	CodeConflict:             {http.StatusConflict, false, false, "The request conflicts with the current state"},
+	CodeTimeout:              {http.StatusGatewayTimeout, true, true, "The work ran past its deadline"},
+	CodePanic:                {http.StatusInternalServerError, true, true, "The capability panicked"},
+	CodeUnavailable:          {http.StatusServiceUnavailable, true, true, "A dependency is temporarily unavailable"},
+	CodeCircuitOpen:          {http.StatusServiceUnavailable, false, false, "The capability's circuit breaker is open"},
+	CodeInternal:             {http.StatusInternalServerError, true, true, "An unexpected error"},
+	CodeCanceled:             {499, false, false, "The work was canceled"},
+	CodeUndecodable:          {http.StatusBadRequest, false, false, "A message could not be decoded"},
+	CodeResolve:              {http.StatusUnprocessableEntity, false, false, "A step argument references a value that does not exist"},
+	CodeIdempotencyKeyReused: {http.StatusUnprocessableEntity, false, false, "The idempotency key was used for a different request"},
+	CodeMalformedJSON:        {http.StatusBadRequest, false, false, "The request body is not valid JSON"},
+	CodeBodyTooLarge:         {http.StatusRequestEntityTooLarge, false, false, "The request body is too large"},
+	CodeMethodNotAllowed:     {http.StatusMethodNotAllowed, false, false, "The method is not allowed on this resource"},
+	CodeBadRequest:           {http.StatusBadRequest, false, false, "The request is malformed"},
+	CodeUnsupportedMedia:     {http.StatusUnsupportedMediaType, false, false, "The request body has an unsupported media type"},
 }
 
 // Info returns a code's row; an unknown code is treated as internal, so a

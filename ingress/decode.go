@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -28,10 +29,24 @@ func decodeBody(c *fiber.Ctx, dst any, optional bool) error {
 		}
 		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body is empty; a JSON object is required"}
 	}
+	if !utf8.Valid(body) {
+		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body is not valid UTF-8"}
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err)
+	}
+	// A \u0000 in any string reaches PostgreSQL, which cannot store it.
+	var generic any
+	gdec := json.NewDecoder(bytes.NewReader(body))
+	gdec.UseNumber()
+	if err := gdec.Decode(&generic); err == nil {
+		if f := badText(generic, ""); f != "" {
+			msg := fmt.Sprintf("field %s holds a NUL character or invalid UTF-8, which cannot be stored", f)
+			return &agents.Error{Code: agents.CodeInvalidInput, Message: msg, Field: f,
+				Fields: []agents.FieldIssue{{Field: f, Code: patterns.FieldInvalid, Message: msg}}}
+		}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &agents.Error{Code: agents.CodeMalformedJSON, Message: "the request body holds data after its JSON value"}

@@ -130,8 +130,10 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute,
 	})
-	s.app.Use(s.correlation, s.accessLog, s.recoverPanic, s.requestContext)
+	s.app.Use(s.correlation, s.accessLog, s.recoverPanic, s.requestContext, s.checkText)
 	s.routes()
+	s.app.Server().Handler = s.guardEdge(s.app.Server().Handler)
+	s.app.Server().HeaderReceived = headerReceived
 	return s, nil
 }
 

@@ -36,6 +36,16 @@ func (r StorageResolver) Resolve(ctx context.Context, req ContextRequest) (agent
 			switch {
 			case errors.Is(err, storage.ErrNoFreshPack):
 				if req.NeedsPack && !req.AllowStalePack {
+					// A date before the first pack can never get one: that
+					// is the request's fault, not a pack still being built.
+					first, ok, ferr := storage.FirstFreshPackDate(ctx, tx)
+					if ferr != nil {
+						return ferr
+					}
+					if ok && asOf.Before(first) {
+						return agents.FieldError("asof_date", "asof_date %s is before the first pricing pack, dated %s",
+							req.AsOfDate, first.Format(time.DateOnly))
+					}
 					return agents.Errorf(agents.CodePricingPackWarming,
 						"no fresh pricing pack on or before %s; retry when one is built, or submit with allow_stale_pack", req.AsOfDate)
 				}

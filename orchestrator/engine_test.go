@@ -195,6 +195,17 @@ func TestSubmitChecksInputsAndIdempotencyKey(t *testing.T) {
 	if err != nil || second.RunID != first.RunID || !second.Existing {
 		t.Fatalf("second submit with the key: %+v, %v; want run %s again", second, err, first.RunID)
 	}
+	// Spelling the default out is the same request; other inputs are not.
+	same := req
+	same.Inputs = map[string]json.RawMessage{"v": json.RawMessage(`1`)}
+	if s, err := e.engine.Submit(context.Background(), same); err != nil || s.RunID != first.RunID {
+		t.Fatalf("the key with the default spelled out: %+v, %v; want run %s", s, err, first.RunID)
+	}
+	other := req
+	other.Inputs = map[string]json.RawMessage{"v": json.RawMessage(`2`)}
+	if _, err := e.engine.Submit(context.Background(), other); !errors.As(err, &ae) || ae.Code != agents.CodeIdempotencyKeyReused || ae.Field != "idempotency_key" {
+		t.Fatalf("the key with other inputs: %v; want idempotency_key_reused naming idempotency_key", err)
+	}
 }
 
 func TestCancel(t *testing.T) {

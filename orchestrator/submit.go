@@ -3,6 +3,8 @@ package orchestrator
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +52,10 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	if len(ferrs) > 0 {
 		return Submitted{}, invalidFields("the inputs of pattern "+p.ID+" are invalid", "inputs", ferrs)
 	}
+	// The request as the client gave it, before defaults: the same key
+	// with the same request returns the first run; with another request
+	// it is refused, as payment APIs do.
+	requestHash := fingerprint(p.ID, inputs, req.AsOfDate, req.AllowStalePack)
 	if req.AsOfDate == "" {
 		req.AsOfDate = time.Now().UTC().Format(time.DateOnly)
 	} else if _, err := time.Parse(time.DateOnly, req.AsOfDate); err != nil {
@@ -57,18 +63,8 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	}
 	if req.IdempotencyKey != "" {
 		// Answer a repeated submission before resolving anything.
-		var id string
-		var found bool
-		err := e.db.Tx(ctx, func(tx pgx.Tx) error {
-			var err error
-			id, found, err = storage.RunIDByIdempotencyKey(ctx, tx, req.IdempotencyKey)
-			return err
-		})
-		if err != nil {
-			return Submitted{}, err
-		}
-		if found {
-			return Submitted{RunID: id, Existing: true}, nil
+		if s, found, err := e.byIdempotencyKey(ctx, req.IdempotencyKey, requestHash); found || err != nil {
+			return s, err
 		}
 	}
 	sc := agents.RunContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
@@ -93,6 +89,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	}
 	if req.IdempotencyKey != "" {
 		run.IdempotencyKey = &req.IdempotencyKey
+		run.RequestHash = &requestHash
 	}
 	if req.UserID != "" {
 		run.UserID = &req.UserID
@@ -118,14 +115,8 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		var pgErr *pgconn.PgError
 		if req.IdempotencyKey != "" && errors.As(err, &pgErr) && pgErr.Code == "23505" {
 			// A concurrent submission with the same key won the race.
-			var id string
-			var found bool
-			if err2 := e.db.Tx(ctx, func(tx pgx.Tx) error {
-				var err error
-				id, found, err = storage.RunIDByIdempotencyKey(ctx, tx, req.IdempotencyKey)
-				return err
-			}); err2 == nil && found {
-				return Submitted{RunID: id, Existing: true}, nil
+			if s, found, err2 := e.byIdempotencyKey(ctx, req.IdempotencyKey, requestHash); found || err2 != nil {
+				return s, err2
 			}
 		}
 		return Submitted{}, fmt.Errorf("submit run of %s: %w", p.ID, err)
@@ -136,6 +127,45 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		e.cfg.Metrics.submitted.WithLabelValues(p.ID).Inc()
 	}
 	return Submitted{RunID: runID}, nil
+}
+
+// byIdempotencyKey answers a submission whose key names an earlier run:
+// that run when the requests match, idempotency_key_reused when they do
+// not.
+func (e *Engine) byIdempotencyKey(ctx context.Context, key, requestHash string) (Submitted, bool, error) {
+	var id, prev string
+	var found bool
+	err := e.db.Snapshot(ctx, func(tx pgx.Tx) error {
+		var err error
+		id, prev, found, err = storage.RunIDByIdempotencyKey(ctx, tx, key)
+		return err
+	})
+	switch {
+	case err != nil:
+		return Submitted{}, false, err
+	case !found:
+		return Submitted{}, false, nil
+	case prev != "" && prev != requestHash:
+		return Submitted{}, true, &agents.Error{Code: agents.CodeIdempotencyKeyReused, Field: "idempotency_key",
+			Message: fmt.Sprintf("idempotency key %q was used for run %s with another pattern, inputs or as-of date", key, id)}
+	}
+	return Submitted{RunID: id, Existing: true}, true, nil
+}
+
+// fingerprint hashes a request: the pattern, the checked inputs (canonical
+// JSON: keys sorted), the as-of date and the stale-pack flag as given.
+func fingerprint(pattern string, inputs map[string]any, asOf string, allowStale bool) string {
+	b, err := json.Marshal(struct {
+		Pattern    string         `json:"pattern"`
+		Inputs     map[string]any `json:"inputs"`
+		AsOf       string         `json:"asof_date"`
+		AllowStale bool           `json:"allow_stale_pack"`
+	}{pattern, inputs, asOf, allowStale})
+	if err != nil {
+		panic(fmt.Sprintf("orchestrator: encode a request fingerprint: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // pendingSubmit is a new run waiting for the submit writer.

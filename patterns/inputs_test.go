@@ -3,6 +3,7 @@ package patterns
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -93,5 +94,22 @@ func TestCheckedInputsTypes(t *testing.T) {
 	out, err := Resolve(json.RawMessage(`{"d": "{{inputs.days}}", "r": "{{inputs.r}}"}`), Scope{Inputs: got})
 	if err != nil || string(out) != `{"d":252,"r":1}` {
 		t.Errorf("Resolve with checked inputs = %s, %v", out, err)
+	}
+}
+
+// TestDecimalBounds: a decimal argument of thousands of digits, or with
+// more fraction digits than money needs, is refused before it reaches the
+// database; ordinary money is not.
+func TestDecimalBounds(t *testing.T) {
+	t.Parallel()
+	for in, ok := range map[any]bool{
+		"123.45": true, json.Number("123.45"): true, "-0.000000000000000001": true, "1e3": true,
+		"999999999999999999999999": true, "1000000000000000000000000": false,
+		"0.0000000000000000001": false, "1e30": false, json.Number("1e30"): false,
+		strings.Repeat("9", 5000): false, "12,5": false,
+	} {
+		if err := CheckDecimal(in); (err == nil) != ok {
+			t.Errorf("CheckDecimal(%.60v) = %v; want accepted %v", in, err, ok)
+		}
 	}
 }

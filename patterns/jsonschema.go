@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/shopspring/decimal"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
@@ -34,6 +35,57 @@ const FormatDecimal = "decimal"
 
 var decimalRe = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
 
+// Bounds of every decimal the engine accepts: PostgreSQL's numeric takes
+// far more, but money and quantities beyond these are typos or attacks,
+// and a value of thousands of digits must not reach the database.
+const (
+	MaxDecimalIntegerDigits  = 24
+	MaxDecimalFractionDigits = 18
+)
+
+// CheckDecimal validates a decimal a client sends, as a string or a JSON
+// number:
+// plain or exponent notation, at most MaxDecimalIntegerDigits digits
+// before the point and MaxDecimalFractionDigits after it.
+func CheckDecimal(v any) error {
+	var s string
+	switch x := v.(type) {
+	case string:
+		s = x
+	case json.Number:
+		s = string(x)
+	default:
+		return nil
+	}
+	if len(s) > 200 || !decimalRe.MatchString(s) {
+		return fmt.Errorf("%q is not a decimal number", truncateFor(s, 40))
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a decimal number", truncateFor(s, 40))
+	}
+	digits := len(strings.TrimLeft(d.Coefficient().String(), "-"))
+	exp := int(d.Exponent())
+	intDigits, fracDigits := digits+exp, 0
+	if exp < 0 {
+		fracDigits = -exp
+	}
+	if d.IsZero() {
+		intDigits = 0
+	}
+	if intDigits > MaxDecimalIntegerDigits || fracDigits > MaxDecimalFractionDigits {
+		return fmt.Errorf("%s has more than %d digits before the point or %d after it", truncateFor(s, 40), MaxDecimalIntegerDigits, MaxDecimalFractionDigits)
+	}
+	return nil
+}
+
+func truncateFor(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
 // Schema is a compiled JSON Schema (2020-12), the one validator of the
 // engine: pattern inputs, the resolved arguments of every step, edited
 // replay arguments and, in tests, capability outputs are checked with it.
@@ -48,6 +100,9 @@ type Schema struct {
 var printer = message.NewPrinter(language.English)
 
 // CompileSchema compiles a schema document; name identifies it in errors.
+// Decimals in it are checked for their form only: figures passed between
+// steps carry whatever precision their arithmetic gave them. What clients
+// send is bounded at the HTTP edge (CheckDecimal).
 func CompileSchema(name string, raw json.RawMessage) (*Schema, error) {
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
@@ -57,11 +112,10 @@ func CompileSchema(name string, raw json.RawMessage) (*Schema, error) {
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	c.RegisterFormat(&jsonschema.Format{Name: FormatDecimal, Validate: func(v any) error {
-		s, ok := v.(string)
-		if !ok || decimalRe.MatchString(s) {
-			return nil
+		if s, ok := v.(string); ok && !decimalRe.MatchString(s) {
+			return fmt.Errorf("%q is not a decimal number", truncateFor(s, 40))
 		}
-		return fmt.Errorf("%q is not a decimal number", s)
+		return nil
 	}})
 	url := "dawsos:///" + strings.ReplaceAll(name, " ", "_") + ".json"
 	if err := c.AddResource(url, doc); err != nil {

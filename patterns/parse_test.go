@@ -95,9 +95,13 @@ func TestParseFields(t *testing.T) {
 	}
 }
 
+// TestEmbeddedPatterns loads every built-in pattern without a catalog
+// (their references and arguments are checked against the real registry
+// by cmd/dawsos's catalogue and lint tests) and checks the step graph of
+// portfolio_overview.
 func TestEmbeddedPatterns(t *testing.T) {
 	t.Parallel()
-	s := NewSet(testCatalog)
+	s := NewSet(nil)
 	if probs := s.LoadEmbedded(); len(probs) != 0 {
 		t.Fatalf("LoadEmbedded problems: %v", probs)
 	}
@@ -109,13 +113,14 @@ func TestEmbeddedPatterns(t *testing.T) {
 	for _, st := range p.Order() {
 		order = append(order, st.As)
 	}
-	if got := strings.Join(order, ","); got != "valued,sectors" {
-		t.Errorf("order = %s, want valued,sectors", got)
+	// File order where nothing forces another; charts reads every other.
+	if got := strings.Join(order, ","); got != "valued,sectors,twr,attribution,nav,metrics,charts" {
+		t.Errorf("order = %s", got)
 	}
 	if st, _ := p.Step("sectors"); strings.Join(st.Deps, ",") != "valued" {
 		t.Errorf("sectors deps = %v, want [valued]", st.Deps)
 	}
-	if got := len(s.List()); got != 1 {
-		t.Errorf("List has %d patterns, want 1", got)
+	if st, _ := p.Step("charts"); strings.Join(st.Deps, ",") != "valued,sectors,twr,attribution,nav,metrics" {
+		t.Errorf("charts deps = %v, want every earlier step", st.Deps)
 	}
 }

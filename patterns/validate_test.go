@@ -187,7 +187,7 @@ func TestSetCollisionsAndLint(t *testing.T) {
 	write("broken.json", `{"id": "broken", "steps": [`)
 	write("other.json", doc(pidInput, echoA, `"a"`))
 	write("ignored.txt", "not a pattern")
-	probs := Lint(testCatalog, dir)
+	probs := Lint(nil, dir)
 	var got []string
 	for _, p := range probs {
 		got = append(got, filepath.Base(p.File)+":"+p.Code)

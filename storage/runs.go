@@ -48,11 +48,13 @@ type RunRow struct {
 	Context        json.RawMessage
 	CorrelationID  string
 	IdempotencyKey *string
-	UserID         *string
-	EventSeq       int64
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
-	FinishedAt     *time.Time
+	// RequestHash fingerprints the request an idempotency key came with.
+	RequestHash *string
+	UserID      *string
+	EventSeq    int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	FinishedAt  *time.Time
 }
 
 const runCols = `id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id, event_seq, created_at, updated_at, finished_at`
@@ -66,17 +68,23 @@ func scanRun(row pgx.Row) (RunRow, error) {
 	return r, err
 }
 
-// RunIDByIdempotencyKey finds the run submitted earlier with the same key.
-func RunIDByIdempotencyKey(ctx context.Context, q Querier, key string) (string, bool, error) {
-	var id [16]byte
-	err := q.QueryRow(ctx, `SELECT id FROM runs WHERE idempotency_key = $1`, key).Scan(&id)
+// RunIDByIdempotencyKey finds the run submitted earlier with the same key,
+// and the fingerprint of the request it was submitted with ("" for runs
+// accepted before fingerprints were kept).
+func RunIDByIdempotencyKey(ctx context.Context, q Querier, key string) (id, requestHash string, found bool, err error) {
+	var raw [16]byte
+	var h *string
+	err = q.QueryRow(ctx, `SELECT id, request_hash FROM runs WHERE idempotency_key = $1`, key).Scan(&raw, &h)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
+		return "", "", false, nil
 	}
 	if err != nil {
-		return "", false, fmt.Errorf("look up idempotency key: %w", err)
+		return "", "", false, fmt.Errorf("look up idempotency key: %w", err)
 	}
-	return uuidString(id), true, nil
+	if h != nil {
+		requestHash = *h
+	}
+	return uuidString(raw), requestHash, true, nil
 }
 
 // RunExists reports whether a run with the id exists; an id that is not a
@@ -331,7 +339,7 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 	var (
 		nr struct {
 			id, pattern, hash, inputs, context, corr, status []string
-			idem, user                                       []*string
+			idem, user, reqHash                              []*string
 			seq                                              []int64
 		}
 		ns struct {
@@ -380,6 +388,7 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 			nr.context = append(nr.context, string(r.Context))
 			nr.corr = append(nr.corr, r.CorrelationID)
 			nr.idem = append(nr.idem, r.IdempotencyKey)
+			nr.reqHash = append(nr.reqHash, r.RequestHash)
 			nr.user = append(nr.user, r.UserID)
 		}
 		for _, st := range c.NewSteps {
@@ -445,11 +454,11 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 		}
 	}
 	if len(nr.id) > 0 {
-		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id, event_seq, finished_at)
-			SELECT id, p, h, st, i::jsonb, c::jsonb, corr, idem, u, q, CASE WHEN st = 'running' THEN NULL ELSE now() END
-			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[])
-				AS x(id, p, h, i, c, corr, idem, u, st, q)`,
-			nr.id, nr.pattern, nr.hash, nr.inputs, nr.context, nr.corr, nr.idem, nr.user, nr.status, nr.seq)
+		b.Queue(`INSERT INTO runs (id, pattern, pattern_hash, status, inputs, context, correlation_id, idempotency_key, user_id, event_seq, finished_at, request_hash)
+			SELECT id, p, h, st, i::jsonb, c::jsonb, corr, idem, u, q, CASE WHEN st = 'running' THEN NULL ELSE now() END, rh
+			FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::bigint[], $11::text[])
+				AS x(id, p, h, i, c, corr, idem, u, st, q, rh)`,
+			nr.id, nr.pattern, nr.hash, nr.inputs, nr.context, nr.corr, nr.idem, nr.user, nr.status, nr.seq, nr.reqHash)
 	}
 	if len(ns.run) > 0 {
 		b.Queue(`INSERT INTO run_steps (run_id, step_id, seq, capability, status, deps, attempt, args, error, dispatched_at, deadline, finished_at)

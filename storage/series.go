@@ -240,3 +240,16 @@ func LastDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, asOf
 	}
 	return out, nil
 }
+
+// FirstFreshPackDate returns the date of the oldest fresh, current pack;
+// ok is false when there is none.
+func FirstFreshPackDate(ctx context.Context, q Querier) (time.Time, bool, error) {
+	var d *time.Time
+	if err := q.QueryRow(ctx, `SELECT min(pack_date) FROM pricing_packs WHERE status = 'fresh' AND superseded_by IS NULL`).Scan(&d); err != nil {
+		return time.Time{}, false, fmt.Errorf("find the first pricing pack: %w", err)
+	}
+	if d == nil {
+		return time.Time{}, false, nil
+	}
+	return *d, true, nil
+}

@@ -3,6 +3,8 @@ package analyst_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"flag"
 	"math"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/orchestrator"
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 )
@@ -77,6 +80,15 @@ func TestPatternsEndToEnd(t *testing.T) {
 		t.Errorf("charts.overview produced no chart")
 	}
 	enginetest.Golden(t, d, "portfolio_overview", *update)
+
+	// An as-of date before the first pack can never get one: 422 naming
+	// the first pack's date, not 503 pricing_pack_warming.
+	_, err := e.Engine.Submit(ctx, orchestrator.SubmitRequest{Pattern: "portfolio_overview", AsOfDate: "0001-01-01",
+		Inputs: map[string]json.RawMessage{"portfolio_id": json.RawMessage(`"` + p.ID.String() + `"`)}})
+	var ae *agents.Error
+	if !errors.As(err, &ae) || ae.Code != agents.CodeInvalidInput || ae.Field != "asof_date" || !strings.Contains(ae.Message, "first pricing pack") {
+		t.Errorf("submit as of 0001-01-01: %v; want invalid_input on asof_date naming the first pack's date", err)
+	}
 
 	// holding_deep_dive: an equity gets fundamentals and comparables, an
 	// ETF skips them by the pattern's condition.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -38,6 +39,7 @@ const (
 	CodeUnknownType          = "unknown_type"
 	CodeUnknownSecurity      = "unknown_security"
 	CodeBadNumber            = "bad_number"
+	CodeBadText              = "bad_text"
 	CodeNotPositive          = "not_positive"
 	CodeNegative             = "negative"
 	CodeBadDate              = "bad_date"
@@ -211,8 +213,18 @@ func readTable(data []byte, known, required []string) (recs []record, rows int, 
 			continue
 		}
 		rec := record{line: line, cells: make(map[string]string, len(cols))}
+		bad := ""
 		for i, c := range cols {
 			rec.cells[c] = strings.TrimSpace(fields[i])
+			if bad == "" && (!utf8.ValidString(fields[i]) || strings.IndexByte(fields[i], 0) >= 0) {
+				bad = c
+			}
+		}
+		if bad != "" {
+			// PostgreSQL cannot store a NUL or invalid UTF-8 as text.
+			errs = append(errs, RowError{Line: line, Field: bad, Code: CodeBadText,
+				Message: "the cell holds a NUL byte or invalid UTF-8"})
+			continue
 		}
 		recs = append(recs, rec)
 	}
@@ -255,6 +267,29 @@ func (r *rowErrs) add(field, code, format string, args ...any) {
 	r.errs = append(r.errs, RowError{Line: r.line, Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
+// Bounds of every number an import or a trade accepts (the HTTP API's
+// decimals have the same ones): money and quantities beyond them are typos
+// or attacks, and thousands of digits must not reach the database.
+const (
+	MaxIntegerDigits  = 24
+	MaxFractionDigits = 18
+)
+
+// digitsOf counts the significant digits before and the digits after the
+// point of a plain decimal.
+func digitsOf(v string) (whole, frac int) {
+	v = strings.TrimLeft(v, "+-")
+	w, f, _ := strings.Cut(v, ".")
+	return len(strings.TrimLeft(w, "0")), len(f)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
 var numberRE = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)$`)
 
 // sign constraints of a number cell.
@@ -274,7 +309,11 @@ func (r *rowErrs) number(rec record, col string, s sign) (decimal.Decimal, bool)
 		return decimal.Decimal{}, false
 	}
 	if !numberRE.MatchString(v) {
-		r.add(col, CodeBadNumber, "%q is not a number (plain decimal, like 1234.56)", v)
+		r.add(col, CodeBadNumber, "%q is not a number (plain decimal, like 1234.56)", truncate(v, 40))
+		return decimal.Decimal{}, false
+	}
+	if whole, frac := digitsOf(v); whole > MaxIntegerDigits || frac > MaxFractionDigits {
+		r.add(col, CodeBadNumber, "%s has more than %d digits before the point or %d after it", truncate(v, 40), MaxIntegerDigits, MaxFractionDigits)
 		return decimal.Decimal{}, false
 	}
 	d, err := decimal.NewFromString(v)

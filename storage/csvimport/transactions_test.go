@@ -44,6 +44,10 @@ func TestImportTransactionsRejectsBadFiles(t *testing.T) {
 			"2:quantity:missing 3:currency:missing 4:split_ratio:missing 5:symbol:not_allowed"},
 		{"every bad row reported, good rows not written", "trade_date,type,symbol,quantity,price\n2024-02-01,BUY,NKE,1,10\n2024-02-02,BUY,NOPE,1,10\n2024-02-03,BUY,NKE,1,10\n2024-02-04,BUY,NKE,-1,abc\n",
 			"3:symbol:unknown_security 5:quantity:not_positive 5:price:bad_number"},
+		{"NUL byte in a cell", "trade_date,type,amount,currency,notes\n2024-02-01,DEPOSIT,100,USD,a\x00b\n", "2:notes:bad_text"},
+		{"invalid UTF-8 in a cell", "trade_date,type,amount,currency,notes\n2024-02-01,DEPOSIT,100,USD,\xff\xfe\n", "2:notes:bad_text"},
+		{"number of thousands of digits", "trade_date,type,amount,currency\n2024-02-01,DEPOSIT," + strings.Repeat("9", 5000) + ",USD\n", "2:amount:bad_number"},
+		{"more fraction digits than money has", "trade_date,type,amount,currency\n2024-02-01,DEPOSIT,0.0000000000000000001,USD\n", "2:amount:bad_number"},
 		{"sell of more than held", "trade_date,type,symbol,quantity,price\n2024-02-01,BUY,NKE,5,100\n2024-02-02,SELL,NKE,16,110\n", "3:quantity:insufficient_quantity"},
 		{"sell of more than held, file out of date order", "trade_date,type,symbol,quantity,price\n2024-03-01,SELL,NKE,12,110\n2024-02-01,BUY,NKE,1,100\n", "2:quantity:insufficient_quantity"},
 	}
@@ -225,3 +229,4 @@ func TestBuildTransaction(t *testing.T) {
 		})
 	}
 }
+
