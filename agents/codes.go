@@ -18,12 +18,14 @@ const (
 	CodeTimeout              = "timeout"
 	CodePanic                = "panic"
 	CodeUnavailable          = "unavailable"
+	CodeDatabaseUnavailable  = "database_unavailable"
 	CodeCircuitOpen          = "circuit_open"
 	CodeInternal             = "internal"
 	CodeCanceled             = "canceled"
 	CodeUndecodable          = "undecodable"
 	CodeResolve              = "unresolved_reference"
 	CodeIdempotencyKeyReused = "idempotency_key_reused"
+	CodeCommitOutcomeUnknown = "commit_outcome_unknown"
 
 	// Codes of the HTTP edge: the request itself is malformed.
 	CodeMalformedJSON    = "malformed_json"
@@ -51,22 +53,26 @@ type CodeInfo struct {
 // counting from it, the ingress the status and title. Nothing else maps a
 // code to a status.
 var Codes = map[string]CodeInfo{
-	CodeInvalidInput:         {http.StatusUnprocessableEntity, false, false, "An input or argument is invalid"},
-	CodeNotFound:             {http.StatusNotFound, false, false, "A referenced entity does not exist"},
-	CodeInsufficientData:     {http.StatusUnprocessableEntity, false, false, "There is not enough data for the computation"},
-	CodeMissingPrice:         {http.StatusUnprocessableEntity, false, false, "A held security has no price in the pricing pack"},
-	CodeMissingFX:            {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
-	CodePricingPackWarming:   {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},
-	CodeConflict:             {http.StatusConflict, false, false, "The request conflicts with the current state"},
-	CodeTimeout:              {http.StatusGatewayTimeout, true, true, "The work ran past its deadline"},
-	CodePanic:                {http.StatusInternalServerError, true, true, "The capability panicked"},
-	CodeUnavailable:          {http.StatusServiceUnavailable, true, true, "A dependency is temporarily unavailable"},
+	CodeInvalidInput:       {http.StatusUnprocessableEntity, false, false, "An input or argument is invalid"},
+	CodeNotFound:           {http.StatusNotFound, false, false, "A referenced entity does not exist"},
+	CodeInsufficientData:   {http.StatusUnprocessableEntity, false, false, "There is not enough data for the computation"},
+	CodeMissingPrice:       {http.StatusUnprocessableEntity, false, false, "A held security has no price in the pricing pack"},
+	CodeMissingFX:          {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
+	CodePricingPackWarming: {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},
+	CodeConflict:           {http.StatusConflict, false, false, "The request conflicts with the current state"},
+	CodeTimeout:            {http.StatusGatewayTimeout, true, true, "The work ran past its deadline"},
+	CodePanic:              {http.StatusInternalServerError, true, true, "The capability panicked"},
+	CodeUnavailable:        {http.StatusServiceUnavailable, true, true, "A dependency is temporarily unavailable"},
+	// A database outage says nothing about a capability: retried, not
+	// counted towards its breaker, so breakers are not open when it ends.
+	CodeDatabaseUnavailable:  {http.StatusServiceUnavailable, true, false, "The database is unavailable"},
 	CodeCircuitOpen:          {http.StatusServiceUnavailable, false, false, "The capability's circuit breaker is open"},
 	CodeInternal:             {http.StatusInternalServerError, true, true, "An unexpected error"},
 	CodeCanceled:             {499, false, false, "The work was canceled"},
 	CodeUndecodable:          {http.StatusBadRequest, false, false, "A message could not be decoded"},
 	CodeResolve:              {http.StatusUnprocessableEntity, false, false, "A step argument references a value that does not exist"},
 	CodeIdempotencyKeyReused: {http.StatusUnprocessableEntity, false, false, "The idempotency key was used for a different request"},
+	CodeCommitOutcomeUnknown: {http.StatusServiceUnavailable, true, false, "Whether the submission was accepted is unknown; retry it with the same idempotency key"},
 	CodeMalformedJSON:        {http.StatusBadRequest, false, false, "The request body is not valid JSON"},
 	CodeBodyTooLarge:         {http.StatusRequestEntityTooLarge, false, false, "The request body is too large"},
 	CodeMethodNotAllowed:     {http.StatusMethodNotAllowed, false, false, "The method is not allowed on this resource"},

@@ -124,6 +124,8 @@ func Classify(err error) *Error {
 		code = CodeTimeout
 	case errors.Is(err, context.Canceled):
 		code = CodeCanceled
+	case storage.IsUnreachable(err):
+		code = CodeDatabaseUnavailable
 	case errors.As(err, &pgErr):
 		code = pgCode(pgErr.Code)
 	case pgconn.SafeToRetry(err), errors.As(err, &netErr):

@@ -61,13 +61,20 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 			record("migrations", nil)
 		}
 	}
+	for name, probe := range s.deps.Probes {
+		record(name, probe())
+	}
 	if s.deps.Bus == nil {
 		record("nats", fmt.Errorf("no bus configured"))
 	} else {
 		record("nats", s.deps.Bus.Healthy())
 	}
 	if failed {
-		s.writeProblem(c, Problem{Status: http.StatusServiceUnavailable, Code: agents.CodeUnavailable,
+		code := agents.CodeUnavailable
+		if checks["database"] != "ok" {
+			code = agents.CodeDatabaseUnavailable
+		}
+		s.writeProblem(c, Problem{Status: http.StatusServiceUnavailable, Code: code,
 			Detail: "the process is not ready; see checks", Checks: checks})
 		return nil
 	}

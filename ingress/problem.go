@@ -107,6 +107,15 @@ func fiberError(fe *fiber.Error) *agents.Error {
 	return &agents.Error{Code: agents.CodeBadRequest, Message: fe.Message}
 }
 
+// retryAfter is the Retry-After, in seconds, of a 503 with this code: a
+// database outage is often a restart of a few seconds.
+func retryAfter(code string) string {
+	if code == agents.CodeDatabaseUnavailable {
+		return "2"
+	}
+	return "5"
+}
+
 // handleError is the app's error handler: it writes the problem document.
 // It also runs for errors the HTTP server finds before any middleware
 // (an oversized body), so it sets the correlation header itself.
@@ -137,6 +146,10 @@ func (s *Server) writeProblem(c *fiber.Ctx, p Problem) {
 		body = []byte(`{"type":"about:blank","status":500}`)
 	}
 	c.Set(fiber.HeaderContentType, ContentTypeProblem)
+	if p.Status == http.StatusServiceUnavailable {
+		// Every 503 is worth another try; say when.
+		c.Set(fiber.HeaderRetryAfter, retryAfter(p.Code))
+	}
 	c.Status(p.Status)
 	c.Response().SetBodyRaw(body)
 }

@@ -50,6 +50,9 @@ type Deps struct {
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer
 	Logger     *slog.Logger
+	// Probes are readiness checks beyond the pool, NATS and migrations
+	// (the managed PostgreSQL's supervisor, say), by name.
+	Probes map[string]func() error
 }
 
 // Config is the server section of the configuration.

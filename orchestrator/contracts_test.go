@@ -3,6 +3,7 @@ package orchestrator_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -230,3 +231,48 @@ func resultsConsumer(t *testing.T, e *env) consumerInfo {
 }
 
 type consumerInfo struct{ NumAckPending, NumRedelivered int }
+
+// TestSubmitHonoursItsDeadline: with the runs table locked by another
+// connection, a submission whose context ends before it can commit
+// answers database_unavailable and leaves nothing behind once the lock
+// goes; a submission after that is accepted.
+func TestSubmitHonoursItsDeadline(t *testing.T) {
+	t.Parallel()
+	e := setup(t, envOpts{})
+	ctx := context.Background()
+	e.submit(t, "one", nil) // stores the pattern version
+	var before int
+	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM runs`, nil, &before); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := e.db.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE runs IN ACCESS EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	_, err = e.engine.Submit(sctx, orchestrator.SubmitRequest{Pattern: "one"})
+	cancel()
+	_ = tx.Rollback(ctx)
+	conn.Release()
+	var ae *agents.Error
+	if !errors.As(err, &ae) || ae.Code != agents.CodeDatabaseUnavailable || !ae.Retryable {
+		t.Fatalf("submit against a locked table: %v; want a retryable database_unavailable", err)
+	}
+	var after int
+	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM runs`, nil, &after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatalf("%d runs after the refused submission, %d before; a refused submission must not be committed", after, before)
+	}
+	if d := e.wait(t, e.submit(t, "one", nil)); d.Status != storage.RunSucceeded {
+		t.Fatalf("a submission after the lock ended %s", d.Status)
+	}
+}

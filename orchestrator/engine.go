@@ -77,6 +77,8 @@ type Engine struct {
 	// stops.
 	writing    atomic.Bool
 	submitDone chan struct{}
+	// kick asks the recovery loop for a pass now.
+	kick chan struct{}
 }
 
 // New returns an engine. It does not consume results until Start.
@@ -94,7 +96,7 @@ func New(db *storage.DB, b *bus.Bus, ps *patterns.Set, cat *Catalog, cfg Config)
 		cfg.ResultConcurrency = 64
 	}
 	return &Engine{db: db, bus: b, patterns: ps, catalog: cat, versions: newVersions(ps), cfg: cfg, log: cfg.Logger,
-		waiters: map[string]map[chan struct{}]struct{}{}, resultq: make(chan pendingResult), submitq: make(chan pendingSubmit), submitDone: make(chan struct{})}
+		waiters: map[string]map[chan struct{}]struct{}{}, resultq: make(chan pendingResult), submitq: make(chan pendingSubmit), submitDone: make(chan struct{}), kick: make(chan struct{}, 1)}
 }
 
 // Start resumes every run that had not ended, then consumes results and

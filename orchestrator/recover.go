@@ -86,6 +86,16 @@ func (e *Engine) resumeRun(ctx context.Context, runID string, stale func(storage
 	return nil
 }
 
+// RecoverNow makes the recovery loop dispatch again, at once, every queued
+// step of every running run; the process calls it when the database comes
+// back after an outage.
+func (e *Engine) RecoverNow() {
+	select {
+	case e.kick <- struct{}{}:
+	default:
+	}
+}
+
 // recoveryLoop redispatches steps whose deadline passed: their request or
 // result was lost (a bus without fsync, a crashed worker).
 func (e *Engine) recoveryLoop(ctx context.Context) {
@@ -95,6 +105,17 @@ func (e *Engine) recoveryLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-e.kick:
+			// The database is back after an outage: whatever was queued
+			// before now may have lost its request or result meanwhile
+			// (a dead letter that could not be written, a result dropped
+			// after its redeliveries); dispatch it again at once rather
+			// than at its deadline. Late results of the older attempts
+			// are ignored.
+			if err := e.resume(ctx, time.Now().UTC()); err != nil && ctx.Err() == nil {
+				e.log.Warn("recover after the database came back", "err", err)
+			}
+			continue
 		case <-t.C:
 		}
 		var due []storage.DueStep

@@ -172,6 +172,8 @@ func fingerprint(pattern string, inputs map[string]any, asOf string, allowStale 
 type pendingSubmit struct {
 	changes storage.RunChanges
 	done    chan submitWritten
+	// deadline is the submission's own deadline.
+	deadline time.Time
 }
 
 type submitWritten struct {
@@ -182,43 +184,123 @@ type submitWritten struct {
 // maxSubmitBatch bounds how many new runs one batch writes.
 const maxSubmitBatch = 64
 
+// defaultSubmitDeadline bounds a submission whose context has none.
+const defaultSubmitDeadline = 30 * time.Second
+
 // writeNewRun writes a new run. Once the engine has started, it goes
 // through the submit writer, which writes every submission that arrived
 // while the previous batch was in flight in one implicit transaction: one
-// round trip and one commit for many runs.
+// round trip and one commit for many runs. The submission's deadline
+// bounds the write: a run that could not be committed in time is not
+// committed, and the caller hears which.
 func (e *Engine) writeNewRun(ctx context.Context, c storage.RunChanges) ([]storage.EventRow, error) {
-	if !e.writing.Load() {
-		return e.writeRuns(ctx, []storage.RunChanges{c})
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(defaultSubmitDeadline)
 	}
-	p := pendingSubmit{changes: c, done: make(chan submitWritten, 1)}
+	if !e.writing.Load() {
+		return e.writeRuns(ctx, []storage.RunChanges{c}, deadline)
+	}
+	p := pendingSubmit{changes: c, done: make(chan submitWritten, 1), deadline: deadline}
 	select {
 	case e.submitq <- p:
 	case <-e.submitDone:
-		return e.writeRuns(ctx, []storage.RunChanges{c})
+		return e.writeRuns(ctx, []storage.RunChanges{c}, deadline)
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, notCommitted(ctx.Err())
 	}
 	// Once queued, the outcome must be waited for: the run may be written.
+	// The batch's own deadline is the earliest of its submissions'.
 	w := <-p.done
 	return w.events, w.err
 }
 
-// writeRuns writes new runs in one batch and returns their events.
-func (e *Engine) writeRuns(ctx context.Context, cs []storage.RunChanges) ([]storage.EventRow, error) {
-	b := &pgx.Batch{}
-	evs := storage.QueueManyRunChanges(b, cs)
-	if err := e.db.SendBatch(ctx, b); err != nil {
-		return nil, err
+// notCommitted is the error of a submission that was not written: the
+// database did not take it in time, and another try may succeed.
+func notCommitted(cause error) error {
+	return agents.Wrap(agents.CodeDatabaseUnavailable, cause, "the run was not accepted: the database did not commit it in time")
+}
+
+// writeRuns writes new runs in one batch, under deadline, and returns
+// their events. A batch cut off by its deadline is checked: the runs that
+// were committed anyway (the commit had gone through) succeed, the others
+// fail as not committed, and when even the check cannot answer the
+// outcome is unknown.
+func (e *Engine) writeRuns(ctx context.Context, cs []storage.RunChanges, deadline time.Time) ([]storage.EventRow, error) {
+	var first []storage.EventRow
+	errs := e.writeBatch(ctx, cs, deadline, func(i int, evs []storage.EventRow) {
+		if i == 0 {
+			first = evs
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
 	if len(cs) == 1 {
-		return evs[0], nil
+		return first, nil
 	}
 	return nil, nil
 }
 
+// writeBatch sends cs as one batch and reports each run's outcome; ok is
+// called with each committed run's events.
+func (e *Engine) writeBatch(ctx context.Context, cs []storage.RunChanges, deadline time.Time, ok func(i int, evs []storage.EventRow)) []error {
+	b := &pgx.Batch{}
+	evs := storage.QueueManyRunChanges(b, cs)
+	bctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	err := e.db.SendBatch(bctx, b)
+	cancel()
+	out := make([]error, len(cs))
+	if err == nil {
+		for i := range cs {
+			ok(i, evs[i])
+		}
+		return out
+	}
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr) && pgErr.Code == "57014":
+		// The server cancelled a statement of the batch: its implicit
+		// transaction rolled back, nothing was committed.
+		for i := range out {
+			out[i] = notCommitted(err)
+		}
+		return out
+	case !errors.Is(err, context.DeadlineExceeded) && bctx.Err() == nil:
+		for i := range out {
+			out[i] = err
+		}
+		return out
+	}
+	// Cut off by the deadline: the commit may or may not have happened.
+	cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer ccancel()
+	for i, c := range cs {
+		var exists bool
+		cerr := e.db.Snapshot(cctx, func(tx pgx.Tx) error {
+			var err error
+			exists, err = storage.RunExists(cctx, tx, c.RunID)
+			return err
+		})
+		switch {
+		case cerr != nil:
+			out[i] = agents.Wrap(agents.CodeCommitOutcomeUnknown, err,
+				"the database did not answer in time and whether run %s was accepted is unknown; retry with the same idempotency key", c.RunID)
+		case exists:
+			ok(i, evs[i])
+		default:
+			out[i] = notCommitted(err)
+		}
+	}
+	return out
+}
+
 // submitLoop writes queued submissions in batches. A batch that fails
 // (an idempotency key taken by a concurrent submission, say) is written
-// again one run at a time, so each submission gets its own answer.
+// again one run at a time, so each submission gets its own answer; one cut
+// off by its deadline is not, since each run's fate is then known.
 func (e *Engine) submitLoop(ctx context.Context) {
 	defer close(e.submitDone)
 	for {
@@ -230,31 +312,35 @@ func (e *Engine) submitLoop(ctx context.Context) {
 			return
 		}
 		batch := []pendingSubmit{first}
+		deadline := first.deadline
 	drain:
 		for len(batch) < maxSubmitBatch {
 			select {
 			case p := <-e.submitq:
 				batch = append(batch, p)
+				if p.deadline.Before(deadline) {
+					deadline = p.deadline
+				}
 			default:
 				break drain
 			}
 		}
-		wctx := context.WithoutCancel(ctx)
 		cs := make([]storage.RunChanges, len(batch))
 		for i, p := range batch {
 			cs[i] = p.changes
 		}
-		b := &pgx.Batch{}
-		evs := storage.QueueManyRunChanges(b, cs)
-		if err := e.db.SendBatch(wctx, b); err != nil {
-			for _, p := range batch {
-				evs, err := e.writeRuns(wctx, []storage.RunChanges{p.changes})
-				p.done <- submitWritten{evs, err}
-			}
-			continue
-		}
+		written := make([][]storage.EventRow, len(batch))
+		errs := e.writeBatch(ctx, cs, deadline, func(i int, evs []storage.EventRow) { written[i] = evs })
 		for i, p := range batch {
-			p.done <- submitWritten{events: evs[i]}
+			err := errs[i]
+			var ae *agents.Error
+			if err != nil && len(batch) > 1 && !(errors.As(err, &ae) && (ae.Code == agents.CodeDatabaseUnavailable || ae.Code == agents.CodeCommitOutcomeUnknown)) {
+				// Another run of the batch may be the one at fault.
+				evs, err := e.writeRuns(ctx, []storage.RunChanges{p.changes}, p.deadline)
+				p.done <- submitWritten{evs, err}
+				continue
+			}
+			p.done <- submitWritten{written[i], err}
 		}
 	}
 }

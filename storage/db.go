@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -179,6 +182,57 @@ func (db *DB) QueryRow(ctx context.Context, sql string, args []any, dest ...any)
 	}
 	defer c.Release()
 	return c.QueryRow(ctx, sql, args...).Scan(dest...)
+}
+
+// IsUnreachable reports whether err says the database cannot be reached:
+// a connection that cannot be opened or was lost, or a server shutting
+// down or starting (SQLSTATE classes 08 and 57P01-57P03). Such errors end
+// when the server is back; callers answer "database unavailable".
+func IsUnreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	// A connection lost mid-query surfaces as a network error inside pgx's
+	// own wrapping; code outside storage that does I/O of its own returns
+	// coded errors, so these are the database's.
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		strings.Contains(err.Error(), "conn closed")
+}
+
+// Watch pings the database every interval (each ping bounded by the
+// interval) until ctx ends and calls onChange at each change between
+// reachable and unreachable, starting from reachable: an outage is
+// reported once when it starts and once when it ends, however many
+// requests meet it.
+func (db *DB) Watch(ctx context.Context, interval time.Duration, onChange func(up bool, err error)) {
+	up := true
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, interval)
+		err := db.pool.Ping(pctx)
+		cancel()
+		if ctx.Err() != nil {
+			return
+		}
+		if now := err == nil; now != up {
+			up = now
+			onChange(up, err)
+		}
+	}
 }
 
 // Querier is what both a connection and a transaction offer; query functions

@@ -31,6 +31,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -91,11 +92,27 @@ type Managed struct {
 	binDir  string
 	port    int
 	logPath string
-	proc    *os.Process
-	// exited is closed when the server process has exited; exitErr is
-	// its wait status, valid after that.
-	exited  chan struct{}
-	exitErr error
+	cred    *syscall.Credential
+
+	mu sync.Mutex
+	// cur is the running server process: restarts replace it.
+	cur      *life
+	stopping bool
+}
+
+// life is one run of the server process.
+type life struct {
+	proc *os.Process
+	// exited is closed when the process has exited; err is its wait
+	// status, valid after that.
+	exited chan struct{}
+	err    error
+}
+
+func (m *Managed) current() *life {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cur
 }
 
 // URL is the connection string of the managed database.
@@ -112,10 +129,11 @@ func (m *Managed) Port() int { return m.port }
 func (m *Managed) LogPath() string { return m.logPath }
 
 // PID is the process ID of the postmaster.
-func (m *Managed) PID() int { return m.proc.Pid }
+func (m *Managed) PID() int { return m.current().proc.Pid }
 
-// Done is closed when the server process exits, expectedly or not.
-func (m *Managed) Done() <-chan struct{} { return m.exited }
+// Done is closed when the current server process exits, expectedly or
+// not.
+func (m *Managed) Done() <-chan struct{} { return m.current().exited }
 
 func (m *Managed) urlFor(db string) string {
 	u := url.URL{
@@ -158,6 +176,7 @@ func StartManaged(ctx context.Context, cfg ManagedConfig) (*Managed, error) {
 	}
 	m := &Managed{
 		cfg:     cfg,
+		cred:    cred,
 		log:     cfg.Logger.With("component", "managed_postgres", "data_dir", dataDir),
 		binDir:  binDir,
 		logPath: filepath.Join(filepath.Dir(dataDir), filepath.Base(dataDir)+".log"),
@@ -178,7 +197,7 @@ func StartManaged(ctx context.Context, cfg ManagedConfig) (*Managed, error) {
 		stopErr := m.Stop(context.WithoutCancel(ctx))
 		return nil, errors.Join(err, stopErr)
 	}
-	m.log.Info("managed postgres ready", "port", m.port, "pid", m.proc.Pid, "bin_dir", binDir)
+	m.log.Info("managed postgres ready", "port", m.port, "pid", m.PID(), "bin_dir", binDir)
 	return m, nil
 }
 
@@ -186,29 +205,93 @@ func StartManaged(ctx context.Context, cfg ManagedConfig) (*Managed, error) {
 // transactions, checkpoint, exit), then SIGKILL if it has not exited when ctx
 // ends or after 30 seconds. It waits for the process to exit.
 func (m *Managed) Stop(ctx context.Context) error {
+	m.mu.Lock()
+	m.stopping = true
+	l := m.cur
+	m.mu.Unlock()
+	return m.stopLife(ctx, l)
+}
+
+// stopLife stops one run of the server (see Stop).
+func (m *Managed) stopLife(ctx context.Context, l *life) error {
 	select {
-	case <-m.exited:
+	case <-l.exited:
 		return nil
 	default:
 	}
-	if err := m.proc.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("stop managed postgres pid %d: %w", m.proc.Pid, err)
+	if err := l.proc.Signal(syscall.SIGINT); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("stop managed postgres pid %d: %w", l.proc.Pid, err)
 	}
 	timer := time.NewTimer(30 * time.Second)
 	defer timer.Stop()
 	select {
-	case <-m.exited:
-		m.log.Info("managed postgres stopped", "pid", m.proc.Pid)
+	case <-l.exited:
+		m.log.Info("managed postgres stopped", "pid", l.proc.Pid)
 		return nil
 	case <-ctx.Done():
 	case <-timer.C:
 	}
-	m.log.Warn("managed postgres did not stop in time; killing it", "pid", m.proc.Pid)
-	if err := m.proc.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("kill managed postgres pid %d: %w", m.proc.Pid, err)
+	m.log.Warn("managed postgres did not stop in time; killing it", "pid", l.proc.Pid)
+	if err := l.proc.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("kill managed postgres pid %d: %w", l.proc.Pid, err)
 	}
-	<-m.exited
+	<-l.exited
 	return nil
+}
+
+// ErrManagedGaveUp means the managed server kept exiting and the
+// supervisor stopped restarting it.
+var ErrManagedGaveUp = errors.New("managed postgres keeps exiting")
+
+// Supervise watches the server until ctx ends or Stop is called. When the
+// server exits on its own (killed, crashed) it logs the exit at once and
+// starts it again on the same port, waiting 250 ms, 500 ms, 1 s, ... between
+// attempts, at most maxRestarts attempts in a row; onChange hears each
+// exit (false) and each successful restart (true). It returns an error
+// wrapping ErrManagedGaveUp when the attempts are spent, and nil when
+// stopped.
+func (m *Managed) Supervise(ctx context.Context, maxRestarts int, onChange func(up bool, err error)) error {
+	for {
+		l := m.current()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-l.exited:
+		}
+		m.mu.Lock()
+		stopping := m.stopping
+		m.mu.Unlock()
+		if stopping {
+			return nil
+		}
+		exitErr := fmt.Errorf("managed postgres pid %d exited (%v)", l.proc.Pid, l.err)
+		m.log.Error("managed postgres exited; restarting it", "pid", l.proc.Pid, "status", fmt.Sprint(l.err))
+		onChange(false, exitErr)
+		// Same port: the pool's connection string names it.
+		m.cfg.Port = m.port
+		wait := 250 * time.Millisecond
+		var err error
+		for attempt := 1; attempt <= maxRestarts; attempt++ {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			wait *= 2
+			if err = m.clearStalePID(ctx); err == nil {
+				err = m.startWithRetries(ctx, m.cred)
+			}
+			if err == nil {
+				break
+			}
+			m.log.Warn("restart managed postgres", "attempt", attempt, "err", err)
+		}
+		if err != nil {
+			return fmt.Errorf("%w: %d restarts failed, last: %w", ErrManagedGaveUp, maxRestarts, err)
+		}
+		m.log.Info("managed postgres restarted", "port", m.port, "pid", m.PID())
+		onChange(true, nil)
+	}
 }
 
 // findServerBinaries returns a directory holding both initdb and postgres.
@@ -601,7 +684,7 @@ func (m *Managed) start(ctx context.Context, cred *syscall.Credential) error {
 		Pdeathsig: syscall.SIGINT,
 	}
 	started := make(chan error, 1)
-	m.exited = make(chan struct{})
+	l := &life{exited: make(chan struct{})}
 	// The parent-death signal fires when the forking OS thread exits, not
 	// the process, so the child is started from a locked thread that stays
 	// alive, blocked in Wait, for exactly the life of the child.
@@ -610,17 +693,20 @@ func (m *Managed) start(ctx context.Context, cred *syscall.Credential) error {
 		defer runtime.UnlockOSThread()
 		if err := cmd.Start(); err != nil {
 			started <- err
-			close(m.exited)
+			close(l.exited)
 			return
 		}
-		m.proc = cmd.Process
+		l.proc = cmd.Process
 		started <- nil
-		m.exitErr = cmd.Wait()
-		close(m.exited)
+		l.err = cmd.Wait()
+		close(l.exited)
 	}()
 	if err := <-started; err != nil {
 		return fmt.Errorf("start postgres in %s: %w", m.cfg.DataDir, err)
 	}
+	m.mu.Lock()
+	m.cur = l
+	m.mu.Unlock()
 
 	waitCtx, cancel := context.WithTimeout(ctx, m.cfg.StartTimeout)
 	defer cancel()
@@ -633,9 +719,9 @@ func (m *Managed) start(ctx context.Context, cred *syscall.Credential) error {
 			return nil
 		}
 		select {
-		case <-m.exited:
+		case <-l.exited:
 			tail := m.logSince(logStart)
-			cause := fmt.Errorf("postgres exited during start-up (%v)", m.exitErr)
+			cause := fmt.Errorf("postgres exited during start-up (%v)", l.err)
 			switch {
 			case bytes.Contains(tail, []byte("Address already in use")) || bytes.Contains(tail, []byte("could not create any TCP/IP sockets")):
 				cause = fmt.Errorf("%w: port %d: %w", errPortInUse, m.port, cause)
@@ -644,7 +730,7 @@ func (m *Managed) start(ctx context.Context, cred *syscall.Credential) error {
 			}
 			return fmt.Errorf("start managed postgres in %s: %w; last lines of %s:\n%s", m.cfg.DataDir, cause, m.logPath, lastLines(tail, 20))
 		case <-waitCtx.Done():
-			_ = m.Stop(context.WithoutCancel(ctx))
+			_ = m.stopLife(context.WithoutCancel(ctx), l)
 			return fmt.Errorf("start managed postgres in %s: not accepting connections on port %d after %s: %w; last lines of %s:\n%s",
 				m.cfg.DataDir, m.port, m.cfg.StartTimeout, err, m.logPath, lastLines(m.logSince(logStart), 20))
 		case <-time.After(50 * time.Millisecond):

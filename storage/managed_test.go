@@ -256,3 +256,59 @@ func earlyExit(t *testing.T, cfg storage.ManagedConfig) {
 		t.Errorf("StartManaged with an unknown setting: %v; want an error quoting the server log", err)
 	}
 }
+
+// TestManagedSupervisorRestartsTheServer kills the postmaster twice (kill
+// -9, then a fast shutdown as an operator's pg_ctl stop would do): each
+// time the supervisor reports the exit, starts the server again on the
+// same port, and committed data is still there; Stop ends the
+// supervision without a restart.
+func TestManagedSupervisorRestartsTheServer(t *testing.T) {
+	t.Parallel()
+	m := startManaged(t, storage.ManagedConfig{DataDir: filepath.Join(managedDir(t), "pg"), Fsync: true})
+	exec1(t, m.URL(), "CREATE TABLE kept (x int)")
+	exec1(t, m.URL(), "INSERT INTO kept VALUES (1)")
+	port := m.Port()
+	events := make(chan bool, 10)
+	done := make(chan error, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { done <- m.Supervise(ctx, 5, func(up bool, _ error) { events <- up }) }()
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT} {
+		pid := m.PID()
+		if err := syscall.Kill(pid, sig); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []bool{false, true} {
+			select {
+			case up := <-events:
+				if up != want {
+					t.Fatalf("after %v: event up=%v; want %v", sig, up, want)
+				}
+			case <-time.After(90 * time.Second):
+				t.Fatalf("after %v of pid %d: no event up=%v from the supervisor", sig, pid, want)
+			}
+		}
+		if m.PID() == pid || m.Port() != port {
+			t.Fatalf("after %v: pid %d (was %d), port %d (was %d); want a new process on the same port", sig, m.PID(), pid, m.Port(), port)
+		}
+		if n := count(t, m.URL(), "SELECT count(*) FROM kept"); n != 1 {
+			t.Fatalf("after %v: %d rows kept; want the committed one", sig, n)
+		}
+	}
+	if err := m.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Supervise after Stop: %v; want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Supervise did not return after Stop")
+	}
+	select {
+	case up := <-events:
+		t.Fatalf("event up=%v after Stop; a stopped server is not restarted", up)
+	default:
+	}
+}

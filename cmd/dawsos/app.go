@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,6 +40,12 @@ type app struct {
 
 	cancel  context.CancelFunc
 	stopped chan struct{}
+	// fatal receives the error that ends the process from inside (the
+	// managed PostgreSQL could not be restarted).
+	fatal chan error
+	// dbDown is set while the database is unreachable or the managed
+	// server is being restarted.
+	dbDown atomic.Value // string: "" when up, else why not
 }
 
 // openDatabase returns the pool, starting the managed PostgreSQL when no
@@ -121,7 +129,8 @@ type startOptions struct {
 
 // startApp starts everything but the HTTP listener.
 func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOptions) (*app, error) {
-	a := &app{cfg: cfg, log: log, stopped: make(chan struct{})}
+	a := &app{cfg: cfg, log: log, stopped: make(chan struct{}), fatal: make(chan error, 1)}
+	a.dbDown.Store("")
 	ctx, cancel := context.WithCancel(parent)
 	a.cancel = cancel
 	ok := false
@@ -203,8 +212,59 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 			return nil, fmt.Errorf("start orchestrator: %w", err)
 		}
 	}
+	a.watchDatabase(ctx)
 	ok = true
 	return a, nil
+}
+
+// watchDatabase supervises the managed PostgreSQL (restarting it when it
+// dies) and watches whichever database the process uses: an outage is
+// logged once when it starts and once when it ends, shown in /readyz and
+// the dawsos_database_up gauge, and its end starts a recovery pass at
+// once, so runs in flight go on without waiting for the recovery
+// interval.
+func (a *app) watchDatabase(ctx context.Context) {
+	up := prometheus.NewGauge(prometheus.GaugeOpts{Name: "dawsos_database_up", Help: "1 while the database answers, 0 during an outage."})
+	up.Set(1)
+	restarts := prometheus.NewCounter(prometheus.CounterOpts{Name: "dawsos_managed_postgres_restarts_total",
+		Help: "Times the managed PostgreSQL exited on its own and was started again."})
+	a.promReg.MustRegister(up, restarts)
+	if a.managed != nil {
+		go func() {
+			err := a.managed.Supervise(ctx, 8, func(ok bool, err error) {
+				if ok {
+					restarts.Inc()
+					a.dbDown.Store("")
+					return
+				}
+				a.dbDown.Store(fmt.Sprintf("managed postgres is restarting: %v", err))
+			})
+			if err != nil {
+				a.dbDown.Store(err.Error())
+				a.fatal <- err
+			}
+		}()
+	}
+	go a.db.Watch(ctx, time.Second, func(ok bool, err error) {
+		if ok {
+			up.Set(1)
+			a.log.Info("the database is reachable again; recovering runs in flight")
+			if a.engine != nil {
+				a.engine.RecoverNow()
+			}
+			return
+		}
+		up.Set(0)
+		a.log.Error("the database is unreachable; requests answer 503 database_unavailable until it is back", "err", err)
+	})
+}
+
+// databaseProbe is the /readyz check of the managed server's supervision.
+func (a *app) databaseProbe() error {
+	if why, _ := a.dbDown.Load().(string); why != "" {
+		return errors.New(why)
+	}
+	return nil
 }
 
 // stop stops everything that was started, in reverse order.

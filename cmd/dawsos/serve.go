@@ -76,6 +76,7 @@ the database has no portfolio yet.
 				Engine: a.engine, Patterns: a.patterns, Registry: a.registry,
 				Catalog: a.catalog, Breakers: breakers,
 				DB: a.db, Bus: a.bus, Gatherer: a.promReg, Registerer: a.promReg, Logger: log,
+				Probes: map[string]func() error{"database_supervision": a.databaseProbe},
 			}, ingress.Config{
 				BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, RequestTimeout: cfg.Server.RequestTimeout, Version: version,
 			})
@@ -93,6 +94,8 @@ the database has no portfolio yet.
 				if err != nil {
 					return &exitError{code: 1, err: err}
 				}
+			case err := <-a.fatal:
+				return &exitError{code: 1, err: err}
 			}
 			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
@@ -137,7 +140,11 @@ func newWorkerCmd(g *globals) *cobra.Command {
 			}
 			defer a.stop()
 			log.Info("worker running", "agents", agentList)
-			<-cmd.Context().Done()
+			select {
+			case <-cmd.Context().Done():
+			case err := <-a.fatal:
+				return &exitError{code: 1, err: err}
+			}
 			return nil
 		},
 	}
