@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strings"
 	"flag"
 	"math"
+	"strings"
 	"testing"
 	"time"
 

@@ -3,6 +3,10 @@ package main
 import (
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/agents/macro"
+	"github.com/dawsos/dawsos/agents/optimizer"
+	"github.com/dawsos/dawsos/agents/ratings"
+	"github.com/dawsos/dawsos/agents/tax"
 )
 
 // agentList is the one list of agents the binary hosts: serve and worker
@@ -11,6 +15,10 @@ import (
 // generated from it. A new agent is one line here.
 var agentList = []agents.Constructor{
 	analyst.New,
+	ratings.New,
+	optimizer.New,
+	tax.New,
+	macro.New,
 }
 
 // extraAgents are agents compiled in by build tags (the test agent of
