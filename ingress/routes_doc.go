@@ -1,0 +1,59 @@
+package ingress
+
+import (
+	"reflect"
+	"sort"
+	"strings"
+)
+
+// What each route reads from the request besides its path: the JSON body's
+// type and the query parameters. The route tests walk the router against
+// this table, so a route added without an entry fails them, and they send
+// malformed values to every field listed here.
+var (
+	bodyOf = map[string]any{
+		"POST /v1/runs":                                 submitBody{},
+		"POST /v1/dlq/:id/replay":                       replayBody{},
+		"POST /v1/dlq/replay":                           bulkReplayBody{},
+		"POST /v1/portfolios":                           createPortfolioRequest{},
+		"POST /v1/portfolios/:id/transactions":          tradeRequest{},
+		"POST /v1/patterns/validate":                    map[string]any{}, // a pattern document
+		"POST /v1/portfolios/:id/transactions\\:import": "text/csv",
+		"POST /v1/prices\\:import":                      "text/csv",
+	}
+	queryOf = map[string][]string{
+		"POST /v1/runs":                                 {"wait"},
+		"GET /v1/runs":                                  {"pattern", "status", "limit", "before"},
+		"GET /v1/runs/:id/events":                       {"after"},
+		"GET /v1/dlq":                                   {"capability", "status", "run_id", "limit"},
+		"GET /v1/portfolios":                            {"owner_id", "active"},
+		"POST /v1/portfolios/:id/transactions\\:import": {"dry_run"},
+		"POST /v1/prices\\:import":                      {"dry_run"},
+	}
+)
+
+// RouteInputs describes what a route reads: the JSON fields of its body
+// ("text/csv" for a CSV body, nil for none) and its query parameters. key
+// is "METHOD /path" as the router has it.
+func RouteInputs(key string) (bodyFields []string, csv bool, query []string) {
+	query = queryOf[key]
+	b, ok := bodyOf[key]
+	if !ok {
+		return nil, false, query
+	}
+	if s, isText := b.(string); isText {
+		return nil, s == "text/csv", query
+	}
+	t := reflect.TypeOf(b)
+	if t.Kind() != reflect.Struct {
+		return []string{}, false, query
+	}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			bodyFields = append(bodyFields, name)
+		}
+	}
+	sort.Strings(bodyFields)
+	return bodyFields, false, query
+}
