@@ -22,11 +22,11 @@ var (
 		"POST /v1/prices\\:import":                      "text/csv",
 	}
 	queryOf = map[string][]string{
-		"POST /v1/runs":                                 {"wait"},
-		"GET /v1/runs":                                  {"pattern", "status", "limit", "before"},
-		"GET /v1/runs/:id/events":                       {"after"},
-		"GET /v1/dlq":                                   {"capability", "status", "run_id", "limit"},
-		"GET /v1/portfolios":                            {"owner_id", "active"},
+		"POST /v1/runs":           {"wait"},
+		"GET /v1/runs":            {"pattern", "status", "limit", "before"},
+		"GET /v1/runs/:id/events": {"after"},
+		"GET /v1/dlq":             {"capability", "status", "run_id", "limit"},
+		"GET /v1/portfolios":      {"owner_id", "active"},
 		"POST /v1/portfolios/:id/transactions\\:import": {"dry_run"},
 		"POST /v1/prices\\:import":                      {"dry_run"},
 	}
