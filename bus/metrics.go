@@ -1,6 +1,11 @@
 package bus
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the bus's Prometheus series.
 type Metrics struct {
@@ -33,4 +38,31 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}, []string{"consumer", "outcome"})
 	reg.MustRegister(m.stepSeconds, m.breakerState, m.leaked, m.badMessages)
 	return m
+}
+
+var streamMsgsDesc = prometheus.NewDesc("dawsos_jetstream_stream_messages",
+	"Messages held by a JetStream stream at scrape time: for the STEPS and RESULTS work queues, what waits to be handled.", []string{"stream"}, nil)
+
+// streamCollector reads the streams' message counts at scrape time.
+type streamCollector struct{ b *Bus }
+
+// StreamCollector reports the message count of every stream of the bus.
+func (b *Bus) StreamCollector() prometheus.Collector { return streamCollector{b} }
+
+func (c streamCollector) Describe(ch chan<- *prometheus.Desc) { ch <- streamMsgsDesc }
+
+func (c streamCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for _, name := range []string{StreamSteps, StreamResults, StreamDLQ, StreamEvents} {
+		st, err := c.b.JS.Stream(ctx, name)
+		if err != nil {
+			continue
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(streamMsgsDesc, prometheus.GaugeValue, float64(info.State.Msgs), name)
+	}
 }

@@ -168,6 +168,7 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	a.promReg = prometheus.NewRegistry()
 	a.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.busMet = bus.NewMetrics(a.promReg)
+	a.promReg.MustRegister(a.bus.StreamCollector())
 
 	handlers, err := orchestrator.Handlers(a.catalog, opts.agents, cfg.stepSettings)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,10 +38,41 @@ type benchConfig struct {
 	Warmup           time.Duration              `json:"-"`
 	ConcurrencyLimit int                        `json:"concurrency_limit"`
 	WaitTimeout      time.Duration              `json:"-"`
+	// Mix, when set, replaces Pattern and Inputs: submissions go round the
+	// entries, each taking its weight's share of the sends.
+	Mix []benchMixEntry `json:"mix,omitempty"`
+	// ReportEvery, when set, adds one interval line per period with the
+	// server's process and queue figures.
+	ReportEvery time.Duration `json:"-"`
 	// The durations again, readable in the JSON report.
 	DurationS    float64 `json:"duration_s"`
 	WarmupS      float64 `json:"warmup_s"`
 	WaitTimeoutS float64 `json:"wait_timeout_s"`
+}
+
+// benchMixEntry is one pattern of a mixed load.
+type benchMixEntry struct {
+	Pattern string                     `json:"pattern"`
+	Inputs  map[string]json.RawMessage `json:"inputs"`
+	Weight  int                        `json:"weight"`
+}
+
+// benchInterval is one period of a long bench: the runs that ended in it,
+// their latency, and what the server reported at its end.
+type benchInterval struct {
+	EndS      float64 `json:"end_s"`
+	Ended     int     `json:"ended"`
+	Failed    int     `json:"failed"`
+	Errors    int     `json:"errors"`
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	RSSMB     float64 `json:"rss_mb"`
+	Gorouts   float64 `json:"goroutines"`
+	PoolInUse float64 `json:"pool_acquired"`
+	PoolTotal float64 `json:"pool_total"`
+	Steps     float64 `json:"steps_queued"`
+	Results   float64 `json:"results_queued"`
+	Running   float64 `json:"runs_running"`
 }
 
 // benchCounts are the outcomes of the measured submissions.
@@ -108,6 +140,8 @@ type benchReport struct {
 	// ErrorSamples holds the first error message per HTTP status or kind.
 	ErrorSamples map[string]string `json:"error_samples,omitempty"`
 	Interrupted  bool              `json:"interrupted"`
+	// Intervals are the periods of --report-every.
+	Intervals []benchInterval `json:"intervals,omitempty"`
 }
 
 type benchFlags struct {
@@ -123,6 +157,8 @@ type benchFlags struct {
 	limit       int
 	waitTimeout time.Duration
 	json        bool
+	mixJSON     string
+	reportEvery time.Duration
 }
 
 // waitGrace is added to the wait timeout for the client's own deadline:
@@ -184,13 +220,37 @@ Example:
 	fl.IntVar(&f.limit, "concurrency-limit", 1000, "most requests in flight; sends beyond it are dropped and counted")
 	fl.DurationVar(&f.waitTimeout, "wait-timeout", 30*time.Second, "?wait of each submission: how long a run may take")
 	fl.BoolVar(&f.json, "json", false, "print one JSON report on stdout, no progress bar")
+	fl.StringVar(&f.mixJSON, "mix-json", "", `a mixed load instead of --pattern: a JSON list [{"pattern", "inputs", "weight"}], or @file`)
+	fl.DurationVar(&f.reportEvery, "report-every", 0, "print a line per period: runs ended, p50/p99, and the server's RSS, goroutines, pool and queues (from /metrics)")
 	return cmd
 }
 
 func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
+	var mix []benchMixEntry
+	if f.mixJSON != "" {
+		raw := []byte(f.mixJSON)
+		if len(raw) > 0 && raw[0] == '@' {
+			b, err := os.ReadFile(f.mixJSON[1:])
+			if err != nil {
+				return usageErrorf("--mix-json: %v", err)
+			}
+			raw = b
+		}
+		if err := json.Unmarshal(raw, &mix); err != nil || len(mix) == 0 {
+			return usageErrorf("--mix-json must be a non-empty JSON list of {pattern, inputs, weight}: %v", err)
+		}
+		for i, m := range mix {
+			if m.Pattern == "" || m.Weight < 1 {
+				return usageErrorf("--mix-json entry %d needs a pattern and a weight of at least 1", i)
+			}
+		}
+		if f.pattern == "" {
+			f.pattern = "mix"
+		}
+	}
 	switch {
 	case f.pattern == "":
-		return usageErrorf("--pattern is required")
+		return usageErrorf("--pattern (or --mix-json) is required")
 	case f.rate <= 0 || math.IsInf(f.rate, 0) || math.IsNaN(f.rate):
 		return usageErrorf("--rate must be a positive number of runs per second, got %v", f.rate)
 	case f.duration <= 0:
@@ -219,6 +279,7 @@ func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
 	cfg := benchConfig{
 		Server: c.base.String(), Pattern: f.pattern, Inputs: inputs, AsOfDate: f.asOf, AllowStalePack: f.allowStale, Rate: f.rate,
 		Duration: f.duration, Warmup: f.warmup, ConcurrencyLimit: f.limit, WaitTimeout: f.waitTimeout,
+		Mix: mix, ReportEvery: f.reportEvery,
 	}
 	var progress func()
 	if !f.json && isTerminal(os.Stderr) {
@@ -232,6 +293,15 @@ func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
 		)
 		defer func() { _ = bar.Finish() }()
 		progress = func() { _ = bar.Add(1) }
+	}
+	if f.reportEvery > 0 {
+		w := cmd.ErrOrStderr()
+		fmt.Fprintln(w, "interval_end_s ended failed errors p50_ms p99_ms rss_mb goroutines pool_acquired pool_total steps_queued results_queued runs_running")
+		reportLine = func(iv benchInterval) {
+			fmt.Fprintf(w, "%.0f %d %d %d %.1f %.1f %.1f %.0f %.0f %.0f %.0f %.0f %.0f\n", iv.EndS, iv.Ended, iv.Failed, iv.Errors,
+				iv.P50, iv.P99, iv.RSSMB, iv.Gorouts, iv.PoolInUse, iv.PoolTotal, iv.Steps, iv.Results, iv.Running)
+		}
+		defer func() { reportLine = nil }()
 	}
 	rep, err := runBench(cmd.Context(), cfg, benchHTTPClient(f.limit, f.waitTimeout), progress)
 	if err != nil {
@@ -304,12 +374,87 @@ type benchCollector struct {
 	latencies []float64
 	lastDone  time.Time
 	samples   map[string]string
+	// window holds the latencies of the current --report-every period.
+	window       []float64
+	windowFailed int
+	windowErrors int
+}
+
+// reportLine, when set, prints each interval as it ends (the command sets
+// it; tests leave it nil).
+var reportLine func(benchInterval)
+
+// scrapeServer reads the server's process and queue figures from
+// /metrics into iv; a figure it cannot read stays 0.
+func scrapeServer(ctx context.Context, hc *http.Client, server string, iv *benchInterval) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, server+"/metrics", nil)
+	if err != nil {
+		return
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "process_resident_memory_bytes":
+			iv.RSSMB = v / (1 << 20)
+		case "go_goroutines":
+			iv.Gorouts = v
+		case "dawsos_db_pool_acquired_conns":
+			iv.PoolInUse = v
+		case "dawsos_db_pool_total_conns":
+			iv.PoolTotal = v
+		case `dawsos_jetstream_stream_messages{stream="STEPS"}`:
+			iv.Steps = v
+		case `dawsos_jetstream_stream_messages{stream="RESULTS"}`:
+			iv.Results = v
+		case `dawsos_runs{status="running"}`:
+			iv.Running = v
+		}
+	}
+}
+
+// takeInterval returns the runs ended since the last call and their
+// latencies' p50 and p99.
+func (b *benchCollector) takeInterval() benchInterval {
+	b.mu.Lock()
+	win, failed, errs := b.window, b.windowFailed, b.windowErrors
+	b.window, b.windowFailed, b.windowErrors = nil, 0, 0
+	b.mu.Unlock()
+	l := latencySummary(win)
+	return benchInterval{Ended: l.Count, Failed: failed, Errors: errs, P50: l.P50, P99: l.P99}
 }
 
 func (b *benchCollector) add(o benchOutcome) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	c := &b.counts
+	switch o.kind {
+	case "succeeded", "partial", "failed", "canceled":
+		b.window = append(b.window, float64(o.latency)/float64(time.Millisecond))
+		if o.kind != "succeeded" {
+			b.windowFailed++
+		}
+	default:
+		b.windowErrors++
+	}
 	if o.status != 0 {
 		c.StatusCodes[strconv.Itoa(o.status)]++
 	}
@@ -353,9 +498,19 @@ func (b *benchCollector) add(o benchOutcome) {
 // when not nil, is called once per scheduled submission as it ends
 // (answered or dropped), from any goroutine.
 func runBench(ctx context.Context, cfg benchConfig, hc *http.Client, progress func()) (*benchReport, error) {
-	body, err := json.Marshal(submitRequest{Pattern: cfg.Pattern, Inputs: cfg.Inputs, AsOfDate: cfg.AsOfDate, AllowStalePack: cfg.AllowStalePack})
-	if err != nil {
-		return nil, fmt.Errorf("encode the submission of %s: %w", cfg.Pattern, err)
+	var bodies [][]byte
+	entries := cfg.Mix
+	if len(entries) == 0 {
+		entries = []benchMixEntry{{Pattern: cfg.Pattern, Inputs: cfg.Inputs, Weight: 1}}
+	}
+	for _, m := range entries {
+		b, err := json.Marshal(submitRequest{Pattern: m.Pattern, Inputs: m.Inputs, AsOfDate: cfg.AsOfDate, AllowStalePack: cfg.AllowStalePack})
+		if err != nil {
+			return nil, fmt.Errorf("encode the submission of %s: %w", m.Pattern, err)
+		}
+		for range m.Weight {
+			bodies = append(bodies, b)
+		}
 	}
 	u, err := url.Parse(cfg.Server)
 	if err != nil {
@@ -369,6 +524,33 @@ func runBench(ctx context.Context, cfg benchConfig, hc *http.Client, progress fu
 	}
 
 	col := &benchCollector{counts: benchCounts{StatusCodes: map[string]int{}}, samples: map[string]string{}}
+	var intervals []benchInterval
+	stopReports := make(chan struct{})
+	reportsDone := make(chan struct{})
+	if cfg.ReportEvery > 0 {
+		go func() {
+			defer close(reportsDone)
+			t := time.NewTicker(cfg.ReportEvery)
+			defer t.Stop()
+			begin := time.Now()
+			for {
+				select {
+				case <-stopReports:
+					return
+				case <-t.C:
+				}
+				iv := col.takeInterval()
+				iv.EndS = time.Since(begin).Seconds()
+				scrapeServer(ctx, hc, cfg.Server, &iv)
+				intervals = append(intervals, iv)
+				if reportLine != nil {
+					reportLine(iv)
+				}
+			}
+		}()
+	} else {
+		close(reportsDone)
+	}
 	sem := make(chan struct{}, cfg.ConcurrencyLimit)
 	var wg sync.WaitGroup
 	window := cfg.Warmup + cfg.Duration
@@ -426,7 +608,7 @@ schedule:
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o := submitOnce(ctx, hc, target, body, sched)
+			o := submitOnce(ctx, hc, target, bodies[i%len(bodies)], sched)
 			<-sem
 			if measured {
 				col.add(o)
@@ -435,6 +617,8 @@ schedule:
 		}()
 	}
 	wg.Wait()
+	close(stopReports)
+	<-reportsDone
 	hc.CloseIdleConnections()
 	if ctx.Err() != nil {
 		interrupted = true
@@ -452,6 +636,7 @@ schedule:
 	if len(col.samples) > 0 {
 		rep.ErrorSamples = col.samples
 	}
+	rep.Intervals = intervals
 	rep.OfferedRate = float64(col.counts.Sent) / cfg.Duration.Seconds()
 	rep.Latency = latencySummary(col.latencies)
 	if n := rep.Latency.Count; n > 0 {
