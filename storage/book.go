@@ -31,6 +31,9 @@ type book struct {
 	method lots.Method
 	bySec  map[uuid.UUID][]*lotState
 	order  []*lotState
+	// named overrides the lots a transaction relieves, by transaction id
+	// (a replay's lot selection); the ledger's own book has none.
+	named map[uuid.UUID][]uuid.UUID
 }
 
 func newBook(method string) *book {
@@ -68,9 +71,20 @@ func (b *book) open(sec uuid.UUID) []*lotState {
 	return out
 }
 
-// apply changes the lots for t and returns the lot it opened, the reliefs and
-// the realised P&L of a sale.
-func (b *book) apply(t *Transaction, symbol string) (*lotState, []LotRelief, decimal.NullDecimal, error) {
+// applied is what a transaction did to the book: the lot it opened, the
+// lots it relieved, and for a sale what it realised.
+type applied struct {
+	opened   *lotState
+	reliefs  []LotRelief
+	realized decimal.NullDecimal
+	// sale is the sale line by line (SELL only); named, the lots it was
+	// told to take.
+	sale  lots.Sale
+	named []uuid.UUID
+}
+
+// apply changes the lots for t.
+func (b *book) apply(t *Transaction, symbol string) (applied, error) {
 	inKind := t.SecurityID != uuid.Nil
 	switch {
 	case t.Type == TxBuy || (t.Type == TxTransferIn && inKind):
@@ -78,11 +92,12 @@ func (b *book) apply(t *Transaction, symbol string) (*lotState, []LotRelief, dec
 		l := &lotState{Lot: lots.Open(t.ID, t.TradeDate, t.Quantity, cost), securityID: t.SecurityID, seq: t.Seq,
 			qtyOriginal: t.Quantity, costOriginal: cost, currency: t.Currency, dirty: true}
 		b.add(l)
-		return l, nil, decimal.NullDecimal{}, nil
+		return applied{opened: l}, nil
 	case t.Type == TxSell || (t.Type == TxTransferOut && inKind):
-		relieved, err := b.relieve(t, symbol)
+		named := b.lotsNamed(t)
+		relieved, err := b.relieve(t, symbol, named)
 		if err != nil {
-			return nil, nil, decimal.NullDecimal{}, err
+			return applied{}, err
 		}
 		reliefs := make([]LotRelief, len(relieved))
 		for i, r := range relieved {
@@ -90,17 +105,17 @@ func (b *book) apply(t *Transaction, symbol string) (*lotState, []LotRelief, dec
 				AcquiredDate: r.Acquired, Quantity: r.Quantity, CostRelieved: r.Cost}
 		}
 		if t.Type != TxSell {
-			return nil, reliefs, decimal.NullDecimal{}, nil
+			return applied{reliefs: reliefs, named: named}, nil
 		}
 		sale, err := lots.RealizedGains(relieved, t.TradeDate, t.Amount.Sub(t.Fees))
 		if err != nil {
-			return nil, nil, decimal.NullDecimal{}, fmt.Errorf("sale of %s %s: %w", t.Quantity, symbol, err)
+			return applied{}, fmt.Errorf("sale of %s %s: %w", t.Quantity, symbol, err)
 		}
 		for i, line := range sale.Lines {
 			reliefs[i].Proceeds = decimal.NewNullDecimal(line.Proceeds)
 			reliefs[i].RealizedPL = decimal.NewNullDecimal(line.Gain)
 		}
-		return nil, reliefs, decimal.NewNullDecimal(sale.Total), nil
+		return applied{reliefs: reliefs, realized: decimal.NewNullDecimal(sale.Total), sale: sale, named: named}, nil
 	case t.Type == TxSplit:
 		for _, l := range b.open(t.SecurityID) {
 			l.Lot = l.Split(t.SplitRatio)
@@ -108,21 +123,29 @@ func (b *book) apply(t *Transaction, symbol string) (*lotState, []LotRelief, dec
 			l.dirty = true
 		}
 	}
-	return nil, nil, decimal.NullDecimal{}, nil
+	return applied{}, nil
+}
+
+// lotsNamed returns the lots t is told to relieve: the book's override
+// for it, else the lot t names itself, else none (the method chooses).
+func (b *book) lotsNamed(t *Transaction) []uuid.UUID {
+	if n, ok := b.named[t.ID]; ok {
+		return n
+	}
+	if t.LotID != uuid.Nil {
+		return []uuid.UUID{t.LotID}
+	}
+	return nil
 }
 
 // relieve takes t.Quantity from the open lots of t's security by the
-// book's method (or from the lot t names) and updates the lots: a lot
+// book's method (or from the named lots) and updates the lots: a lot
 // emptied is closed on the trade date.
-func (b *book) relieve(t *Transaction, symbol string) ([]lots.Relief, error) {
+func (b *book) relieve(t *Transaction, symbol string, named []uuid.UUID) ([]lots.Relief, error) {
 	open := b.open(t.SecurityID)
 	in := make([]lots.Lot, len(open))
 	for i, l := range open {
 		in[i] = l.Lot
-	}
-	var named []uuid.UUID
-	if t.LotID != uuid.Nil {
-		named = []uuid.UUID{t.LotID}
 	}
 	reliefs, after, err := lots.Relieve(in, t.Quantity, b.method, named...)
 	var short *lots.InsufficientError
@@ -144,3 +167,50 @@ func (b *book) relieve(t *Transaction, symbol string) ([]lots.Relief, error) {
 	}
 	return reliefs, nil
 }
+
+// ReplayedSale is one sale of a replay and what it realised, line by line
+// in the order the relief took the lots.
+type ReplayedSale struct {
+	Transaction Transaction
+	// Named are the lots the relief was told to take; nil when the method
+	// chose.
+	Named []uuid.UUID
+	Gains lots.Sale
+}
+
+// ReplaySales applies txs (one portfolio's, in ledger order) to lots kept
+// in memory under method, by the very rules ApplyTransaction records, and
+// returns every SELL with what it realised. named overrides, by
+// transaction id, the lots a sale or in-kind transfer out takes (a
+// broker's lot selection); others take the lot they name themselves, if
+// any. Nothing is written: this is how a report asks "what if the
+// portfolio had used another method". symbols name securities in errors.
+func ReplaySales(txs []Transaction, symbols map[uuid.UUID]string, method lots.Method, named map[uuid.UUID][]uuid.UUID) ([]ReplayedSale, error) {
+	b := newBook(string(method))
+	b.named = named
+	var out []ReplayedSale
+	for i := range txs {
+		t := &txs[i]
+		a, err := b.apply(t, symbols[t.SecurityID])
+		if err != nil {
+			return nil, &ReplayError{Transaction: *t, Method: method, Err: err}
+		}
+		if t.Type == TxSell {
+			out = append(out, ReplayedSale{Transaction: *t, Named: a.named, Gains: a.sale})
+		}
+	}
+	return out, nil
+}
+
+// ReplayError is a transaction a replay could not apply.
+type ReplayError struct {
+	Transaction Transaction
+	Method      lots.Method
+	Err         error
+}
+
+func (e *ReplayError) Error() string {
+	return fmt.Sprintf("replay by %s: transaction %s: %v", e.Method, e.Transaction.ID, e.Err)
+}
+
+func (e *ReplayError) Unwrap() error { return e.Err }

@@ -496,12 +496,12 @@ func (lr *ledgerRun) effects(ctx context.Context, t *Transaction) (txEffect, err
 		}
 		symbol = s.Symbol
 	}
-	opened, reliefs, realized, err := lr.book.apply(t, symbol)
+	a, err := lr.book.apply(t, symbol)
 	if err != nil {
 		return eff, err
 	}
-	eff.opened, eff.reliefs = opened, reliefs
-	t.RealizedPL = realized
+	eff.opened, eff.reliefs = a.opened, a.reliefs
+	t.RealizedPL = a.realized
 	t.FXRate, t.FXPackID = decimal.NullDecimal{}, ""
 	t.CashCurrency = t.Currency
 	inKind := t.SecurityID != uuid.Nil
@@ -815,7 +815,7 @@ func replayLotsAsOf(ctx context.Context, q Querier, portfolioID uuid.UUID, asOf 
 	}
 	b := newBook(p.CostBasisMethod)
 	for i := range txs {
-		if _, _, _, err := b.apply(&txs[i], ""); err != nil {
+		if _, err := b.apply(&txs[i], ""); err != nil {
 			return nil, fmt.Errorf("rebuild lots of portfolio %s as of %s: %w", portfolioID, asOf.Format(time.DateOnly), err)
 		}
 	}

@@ -280,7 +280,7 @@ func computeDailyValues(ctx context.Context, q Querier, portfolioID uuid.UUID, f
 		}
 		for ; ti < len(txs) && !txs[ti].TradeDate.After(d); ti++ {
 			t := &txs[ti]
-			if _, _, _, err := b.apply(t, syms[t.SecurityID]); err != nil {
+			if _, err := b.apply(t, syms[t.SecurityID]); err != nil {
 				return res, fmt.Errorf("replay transaction %s: %w", t.ID, err)
 			}
 			cash[t.CashCurrency] = cash[t.CashCurrency].Add(t.CashAmount)
