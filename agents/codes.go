@@ -8,9 +8,12 @@ import "net/http"
 // and checks that each code is produced somewhere and that no other file
 // spells a code out as a string.
 const (
-	CodeInvalidInput         = "invalid_input"
-	CodeNotFound             = "not_found"
-	CodeInsufficientData     = "insufficient_data"
+	CodeInvalidInput     = "invalid_input"
+	CodeNotFound         = "not_found"
+	CodeInsufficientData = "insufficient_data"
+	// CodeNoConvergence: an iterative computation (an optimiser, a
+	// solver) stopped before it converged on data that were sufficient.
+	CodeNoConvergence        = "no_convergence"
 	CodeMissingPrice         = "missing_price"
 	CodeMissingFX            = "missing_fx"
 	CodePricingPackWarming   = "pricing_pack_warming"
@@ -56,6 +59,7 @@ var Codes = map[string]CodeInfo{
 	CodeInvalidInput:       {http.StatusUnprocessableEntity, false, false, "An input or argument is invalid"},
 	CodeNotFound:           {http.StatusNotFound, false, false, "A referenced entity does not exist"},
 	CodeInsufficientData:   {http.StatusUnprocessableEntity, false, false, "There is not enough data for the computation"},
+	CodeNoConvergence:      {http.StatusUnprocessableEntity, false, false, "The computation did not converge"},
 	CodeMissingPrice:       {http.StatusUnprocessableEntity, false, false, "A held security has no price in the pricing pack"},
 	CodeMissingFX:          {http.StatusUnprocessableEntity, false, false, "A currency pair has no rate in the pricing pack"},
 	CodePricingPackWarming: {http.StatusServiceUnavailable, false, false, "No fresh pricing pack covers the as-of date"},

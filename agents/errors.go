@@ -113,11 +113,14 @@ func Classify(err error) *Error {
 		code = CodeInvalidInput
 	case errors.Is(err, storage.ErrAcquireTimeout):
 		code = CodeUnavailable
-	case errors.Is(err, quant.ErrEmpty), errors.Is(err, quant.ErrZeroVariance), errors.Is(err, quant.ErrSingular),
-		errors.Is(err, quant.ErrNoConvergence):
+	case errors.Is(err, quant.ErrEmpty), errors.Is(err, quant.ErrZeroVariance), errors.Is(err, quant.ErrSingular):
 		// The data do not support the computation (too few observations,
 		// no variation): another attempt finds the same data.
 		code = CodeInsufficientData
+	case errors.Is(err, quant.ErrNoConvergence):
+		// The data were enough; the method was not. Not insufficient_data,
+		// which would send the reader looking for missing rows.
+		code = CodeNoConvergence
 	case errors.Is(err, quant.ErrInfeasible), errors.Is(err, quant.ErrInvalid):
 		code = CodeInvalidInput
 	case errors.Is(err, context.DeadlineExceeded):
