@@ -17,7 +17,8 @@ func (a *Analyst) overlayCyclePhases() agents.Def {
 		Name: "risk.overlay_cycle_phases",
 		Description: "Amplifies factor exposures (the output of risk.compute_factor_exposures) by the current short-term (STDC) and " +
 			"long-term (LTDC) debt-cycle phases, the newest cycle_phases rows on or before the run's as-of date: early expansion 0.8, " +
-			"mid 1.0, late 1.2, early contraction 1.5, deep contraction 2.0, recovery 0.9; the two multipliers multiply. A missing " +
+			"mid 1.0, late 1.2, early contraction 1.5, deep contraction 2.0 (and pushing on a string, the long-term cycle's stage of a " +
+			"deleveraging that money no longer lifts), recovery 0.9; the two multipliers multiply. A missing " +
 			"phase or a phase name outside that list is insufficient_data naming the cycle.",
 		Reads: []string{"cycle_phases"},
 		Codes: []string{agents.CodeInsufficientData},
@@ -26,20 +27,27 @@ func (a *Analyst) overlayCyclePhases() agents.Def {
 
 // phaseMultipliers maps a normalised phase name (lower case, '_' and '-'
 // as spaces, single spaces) to its multiplier (DOMAIN.md §4). "mid" and
-// "late" are the short forms of mid and late expansion.
+// "late" are the short forms of mid and late expansion. "Pushing on a
+// string" is the long-term debt cycle's stage (Dalio, Big Debt Crises,
+// 2018) where rates at zero and printing no longer lift a deleveraging
+// economy: it is still a deep contraction, and amplifies as one, rather
+// than leaving the overlay without a multiplier whenever the long-term
+// cycle reaches it.
 var phaseMultipliers = map[string]float64{
-	"early expansion":   0.8,
-	"mid expansion":     1.0,
-	"mid":               1.0,
-	"late expansion":    1.2,
-	"late":              1.2,
-	"early contraction": 1.5,
-	"deep contraction":  2.0,
-	"recovery":          0.9,
+	"early expansion":     0.8,
+	"mid expansion":       1.0,
+	"mid":                 1.0,
+	"late expansion":      1.2,
+	"late":                1.2,
+	"early contraction":   1.5,
+	"deep contraction":    2.0,
+	"pushing on a string": 2.0,
+	"recovery":            0.9,
 }
 
 // acceptedPhases lists the accepted names for error messages.
-const acceptedPhases = "early expansion, mid expansion (or mid), late expansion (or late), early contraction, deep contraction, recovery " +
+const acceptedPhases = "early expansion, mid expansion (or mid), late expansion (or late), early contraction, deep contraction, " +
+	"pushing on a string, recovery " +
 	"(case, underscores and hyphens ignored, e.g. EARLY_EXPANSION)"
 
 // normalisePhase is the key of a phase name in phaseMultipliers.
