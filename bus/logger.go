@@ -33,13 +33,22 @@ func (a slogAdapter) Error(msg string, err error, fields watermill.LogFields) {
 	a.l.Error(msg, append(a.attrs(fields), "err", err)...)
 }
 func (a slogAdapter) Info(msg string, fields watermill.LogFields) {
-	a.l.Debug(msg, a.attrs(fields)...)
+	a.log(slog.LevelDebug, msg, fields)
 }
 func (a slogAdapter) Debug(msg string, fields watermill.LogFields) {
-	a.l.Log(context.Background(), slog.LevelDebug-2, msg, a.attrs(fields)...)
+	a.log(slog.LevelDebug-2, msg, fields)
 }
+
+// Trace is called for every message watermill handles: its fields are
+// only turned into attributes when the level is enabled.
 func (a slogAdapter) Trace(msg string, fields watermill.LogFields) {
-	a.l.Log(context.Background(), slog.LevelDebug-4, msg, a.attrs(fields)...)
+	a.log(slog.LevelDebug-4, msg, fields)
+}
+
+func (a slogAdapter) log(level slog.Level, msg string, fields watermill.LogFields) {
+	if a.l.Enabled(context.Background(), level) {
+		a.l.Log(context.Background(), level, msg, a.attrs(fields)...)
+	}
 }
 func (a slogAdapter) With(fields watermill.LogFields) watermill.LoggerAdapter {
 	return slogAdapter{l: a.l.With(a.attrs(fields)...)}

@@ -45,7 +45,7 @@ func (r *AgentRouter) deadLetter(capability string) message.HandlerMiddleware {
 		return func(msg *message.Message) ([]*message.Message, error) {
 			started := time.Now()
 			if n := len(msg.Payload); n > r.cfg.MaxMessageBytes {
-				dl := oversized(capability, SourceStep, msg, r.cfg.MaxMessageBytes, r.classify)
+				dl := oversized(capability, SourceStep, msg.Payload, middleware.MessageCorrelationID(msg), r.cfg.MaxMessageBytes, r.classify)
 				return r.deadLetterBad(msg, "step:"+capability, dl)
 			}
 			var req StepRequest
@@ -184,13 +184,13 @@ const oversizedPrefix = 4096
 
 // oversized is the dead letter of a message larger than limit: its size and
 // a bounded prefix.
-func oversized(capability, source string, msg *message.Message, limit int, classify Classifier) DeadLetter {
-	n := len(msg.Payload)
+func oversized(capability, source string, payload []byte, correlationID string, limit int, classify Classifier) DeadLetter {
+	n := len(payload)
 	return DeadLetter{
 		Version: EnvelopeVersion, ID: uuid.NewString(), Capability: capability, Source: source, Reason: ReasonOversized,
-		RawPayload:    append([]byte(nil), msg.Payload[:min(n, oversizedPrefix)]...),
+		RawPayload:    append([]byte(nil), payload[:min(n, oversizedPrefix)]...),
 		Error:         *classify(failf(ErrUndecodable, "message of %d bytes exceeds the limit of %d; the dead letter keeps its first %d bytes", n, limit, min(n, oversizedPrefix))),
-		CorrelationID: middleware.MessageCorrelationID(msg), CreatedAt: time.Now().UTC(),
+		CorrelationID: correlationID, CreatedAt: time.Now().UTC(),
 		Extra: json.RawMessage(fmt.Sprintf(`{"size": %d, "limit": %d}`, n, limit)),
 	}
 }
@@ -207,11 +207,17 @@ const maxRecordDeliveries = 20
 // bounded excerpt and counted, rather than looping.
 func unrecordable(msg *message.Message, consumer string, err error, log *slog.Logger, m *Metrics, classify Classifier) error {
 	delivered, _ := strconv.Atoi(msg.Metadata.Get(metaDelivered))
+	return unrecordablePayload(msg.Payload, delivered, consumer, err, log, m, classify)
+}
+
+// unrecordablePayload is unrecordable for a message read without
+// watermill: its payload and its delivery count.
+func unrecordablePayload(payload []byte, delivered int, consumer string, err error, log *slog.Logger, m *Metrics, classify Classifier) error {
 	if classify(err).Retryable && delivered < maxRecordDeliveries {
 		return err
 	}
 	log.Error("dropped a message whose dead letter cannot be written", "consumer", consumer, "delivered", delivered,
-		"err", err, "payload", excerpt(msg.Payload))
+		"err", err, "payload", excerpt(payload))
 	if m != nil {
 		m.badMessages.WithLabelValues(consumer, "dropped").Inc()
 	}

@@ -5,24 +5,42 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
+	"sync/atomic"
 	"time"
 
-	wmnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ResultRouter feeds step results to the orchestrator through one durable
-// consumer shared by every orchestrator process.
+// pull consumer shared by every orchestrator process. It reads with
+// nats.go's JetStream client rather than watermill: results need none of
+// the agents' middleware, and a pull consumer hands them over in batches
+// as large as the orchestrator can apply in one transaction, where
+// watermill's push subscriber hands over one per goroutine.
 type ResultRouter struct {
-	wm   *message.Router
-	conn *nats.Conn
+	b     *Bus
+	cfg   ResultsConfig
+	log   *slog.Logger
+	apply func(ctx context.Context, res StepResult) error
+	conn  *nats.Conn
+	// slots bounds the results being applied at once.
+	slots    chan struct{}
+	inflight sync.WaitGroup
+	running  chan struct{}
+	closing  chan struct{}
+	stopped  chan struct{}
+	once     sync.Once
+	started  atomic.Bool
 }
 
 // ResultsConfig configures the results consumer.
 type ResultsConfig struct {
-	// Concurrency is how many results are handed to apply at once.
+	// Concurrency is how many results may be handed to apply at once (the
+	// orchestrator applies them in batches); it is also the consumer's
+	// MaxAckPending.
 	Concurrency int
 	Logger      *slog.Logger
 	// DeadLetters records results that cannot be decoded (required).
@@ -34,6 +52,11 @@ type ResultsConfig struct {
 	MaxMessageBytes int
 }
 
+// resultsAckWait is how long a delivered result may go unacknowledged
+// before it is delivered again. Applying it is idempotent, so a
+// redelivery after a slow commit costs work, not correctness.
+const resultsAckWait = 15 * time.Second
+
 // ConsumeResults subscribes apply to every step result. An error from
 // apply (the database is down, say) leaves the result to be redelivered a
 // second later; apply must therefore be idempotent, which the orchestrator
@@ -41,13 +64,11 @@ type ResultsConfig struct {
 // dead-lettered with its raw payload and acknowledged: redelivering it
 // would loop.
 func (b *Bus) ConsumeResults(ctx context.Context, cfg ResultsConfig, apply func(ctx context.Context, res StepResult) error) (*ResultRouter, error) {
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
-	concurrency := cfg.Concurrency
-	if concurrency <= 0 {
-		concurrency = 8
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 8
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = DefaultMaxMessageBytes
@@ -55,73 +76,118 @@ func (b *Bus) ConsumeResults(ctx context.Context, cfg ResultsConfig, apply func(
 	if cfg.DeadLetters == nil || cfg.Classify == nil {
 		return nil, fmt.Errorf("results consumer: a dead-letter store and a classifier are required")
 	}
-	const ackWait = 15 * time.Second
-	if err := b.ensureConsumer(ctx, StreamResults, ResultsConsumer, resultPrefix+">", concurrency, ackWait); err != nil {
+	if err := b.ensurePullConsumer(ctx, StreamResults, ResultsConsumer, resultPrefix+">", cfg.Concurrency, resultsAckWait); err != nil {
 		return nil, err
 	}
-	wl := slogAdapter{l: log.With("component", "watermill")}
-	// Its own connection: closing the subscriber drains it.
+	// Its own connection, so that stopping the consumer does not touch
+	// the one the process publishes on.
 	conn, err := b.connect("dawsos-results")
 	if err != nil {
 		return nil, err
 	}
-	sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
-		Unmarshaler:      wireMarshaler{},
-		SubscribersCount: concurrency,
-		AckWaitTimeout:   ackWait,
-		CloseTimeout:     15 * time.Second,
-		SubjectCalculator: func(_, topic string) *wmnats.SubjectDetail {
-			return &wmnats.SubjectDetail{Primary: topic, QueueGroup: ResultsConsumer}
-		},
-		NakDelay: wmnats.NewStaticDelay(time.Second),
-		JetStream: wmnats.JetStreamConfig{
-			AckAsync:          true,
-			SubscribeOptions:  []nats.SubOpt{nats.ManualAck(), nats.BindStream(StreamResults)},
-			DurableCalculator: func(string, string) string { return ResultsConsumer },
-		},
-	}, wl)
+	return &ResultRouter{
+		b: b, cfg: cfg, log: cfg.Logger, apply: apply, conn: conn,
+		slots: make(chan struct{}, cfg.Concurrency), running: make(chan struct{}),
+		closing: make(chan struct{}), stopped: make(chan struct{}),
+	}, nil
+}
+
+// Run consumes results until ctx ends or Close is called, then waits (at
+// most 15 s) for the results being applied.
+func (r *ResultRouter) Run(ctx context.Context) error {
+	r.started.Store(true)
+	defer close(r.stopped)
+	js, err := jetstream.New(r.conn)
 	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("subscribe results: %w", err)
+		return fmt.Errorf("results consumer: %w", err)
 	}
-	wm, err := message.NewRouter(message.RouterConfig{CloseTimeout: 15 * time.Second}, wl)
+	cons, err := js.Consumer(ctx, StreamResults, ResultsConsumer)
 	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("create result router: %w", err)
+		return fmt.Errorf("results consumer: %w", err)
 	}
-	wm.AddNoPublisherHandler("results", resultPrefix+">", sub, func(msg *message.Message) error {
-		var dl DeadLetter
-		if len(msg.Payload) > cfg.MaxMessageBytes {
-			dl = oversized("", SourceResult, msg, cfg.MaxMessageBytes, cfg.Classify)
-		} else {
-			var res StepResult
-			reason := decodeResult(msg.Payload, &res)
-			if reason == "" {
-				return apply(msg.Context(), res)
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		select {
+		case r.slots <- struct{}{}:
+		case <-r.closing:
+			return // not acknowledged: delivered again to whoever runs next
+		}
+		r.inflight.Add(1)
+		go func() {
+			defer r.inflight.Done()
+			defer func() { <-r.slots }()
+			r.handle(ctx, m)
+		}()
+	}, jetstream.PullMaxMessages(min(r.cfg.Concurrency, 512)),
+		jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+			r.log.Debug("results consumer", "err", err)
+		}))
+	if err != nil {
+		return fmt.Errorf("consume results: %w", err)
+	}
+	close(r.running)
+	select {
+	case <-ctx.Done():
+	case <-r.closing:
+	}
+	cc.Stop()
+	done := make(chan struct{})
+	go func() { r.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		r.log.Warn("results consumer stopped with results still being applied; they will be delivered again")
+	}
+	return nil
+}
+
+// handle applies one delivered result and acknowledges it once applied.
+func (r *ResultRouter) handle(ctx context.Context, m jetstream.Msg) {
+	payload := m.Data()
+	var dl DeadLetter
+	if len(payload) > r.cfg.MaxMessageBytes {
+		dl = oversized("", SourceResult, payload, m.Headers().Get(HeaderCorrelationID), r.cfg.MaxMessageBytes, r.cfg.Classify)
+	} else {
+		var res StepResult
+		reason := decodeResult(payload, &res)
+		if reason == "" {
+			if err := r.apply(ctx, res); err != nil {
+				r.log.Debug("a step result was not applied; it will be delivered again", "run_id", res.RunID, "step_id", res.StepID, "err", err)
+				_ = m.NakWithDelay(time.Second)
+				return
 			}
-			// A result nobody can read cannot be applied. It is recorded
-			// as a dead letter; the step stays queued and the recovery
-			// loop dispatches it again when its deadline passes.
-			dl = DeadLetter{
-				Version: EnvelopeVersion, ID: uuid.NewString(), Capability: res.Capability, Source: SourceResult,
-				Reason: ReasonUndecodable, RawPayload: msg.Payload,
-				Error:         *cfg.Classify(failf(ErrUndecodable, "undecodable step result: %s", reason)),
-				CorrelationID: msg.Metadata.Get(HeaderCorrelationID), CreatedAt: time.Now().UTC(),
-			}
+			_ = m.Ack()
+			return
 		}
-		if !validCapability(dl.Capability) {
-			dl.Capability = ""
+		// A result nobody can read cannot be applied. It is recorded as a
+		// dead letter; the step stays queued and the recovery loop
+		// dispatches it again when its deadline passes.
+		dl = DeadLetter{
+			Version: EnvelopeVersion, ID: uuid.NewString(), Capability: res.Capability, Source: SourceResult,
+			Reason: ReasonUndecodable, RawPayload: payload,
+			Error:         *r.cfg.Classify(failf(ErrUndecodable, "undecodable step result: %s", reason)),
+			CorrelationID: m.Headers().Get(HeaderCorrelationID), CreatedAt: time.Now().UTC(),
 		}
-		if _, _, err := recordDeadLetter(msg.Context(), b, cfg.DeadLetters, log, dl); err != nil {
-			return unrecordable(msg, "results", err, log, cfg.Metrics, cfg.Classify)
+	}
+	if !validCapability(dl.Capability) {
+		dl.Capability = ""
+	}
+	if _, _, err := recordDeadLetter(ctx, r.b, r.cfg.DeadLetters, r.log, dl); err != nil {
+		delivered := 1
+		if md, merr := m.Metadata(); merr == nil {
+			delivered = int(md.NumDelivered)
 		}
-		log.Warn("dead-lettered a step result that cannot be read", "reason", dl.Reason, "error", dl.Error.Message, "payload", excerpt(msg.Payload))
-		if cfg.Metrics != nil {
-			cfg.Metrics.badMessages.WithLabelValues("results", "dead_lettered").Inc()
+		if unrecordablePayload(payload, delivered, "results", err, r.log, r.cfg.Metrics, r.cfg.Classify) != nil {
+			_ = m.NakWithDelay(time.Second)
+			return
 		}
-		return nil
-	})
-	return &ResultRouter{wm: wm, conn: conn}, nil
+		_ = m.Ack()
+		return
+	}
+	r.log.Warn("dead-lettered a step result that cannot be read", "reason", dl.Reason, "error", dl.Error.Message, "payload", excerpt(payload))
+	if r.cfg.Metrics != nil {
+		r.cfg.Metrics.badMessages.WithLabelValues("results", "dead_lettered").Inc()
+	}
+	_ = m.Ack()
 }
 
 // decodeResult decodes a step result and checks its envelope: it names a
@@ -140,15 +206,19 @@ func decodeResult(payload []byte, res *StepResult) string {
 	return ""
 }
 
-// Run runs the consumer until ctx ends or Close is called.
-func (r *ResultRouter) Run(ctx context.Context) error { return r.wm.Run(ctx) }
-
 // Running is closed once the consumer is subscribed.
-func (r *ResultRouter) Running() chan struct{} { return r.wm.Running() }
+func (r *ResultRouter) Running() chan struct{} { return r.running }
 
 // Close stops the consumer, waiting for results being applied, and closes
 // its connection.
 func (r *ResultRouter) Close() error {
-	drain(r.conn, 20*time.Second)
-	return r.wm.Close()
+	r.once.Do(func() { close(r.closing) })
+	if r.started.Load() {
+		select {
+		case <-r.stopped:
+		case <-time.After(20 * time.Second):
+		}
+	}
+	r.conn.Close()
+	return nil
 }

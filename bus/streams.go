@@ -81,18 +81,36 @@ func existingStorage(ctx context.Context, js jetstream.JetStream, name string) j
 // MaxAckPending matches the handlers so the backlog stays on the server
 // instead of timing out in a client buffer.
 func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject string, concurrency int, ackWait time.Duration) error {
-	cc := jetstream.ConsumerConfig{
-		Durable:        durable,
-		FilterSubject:  subject,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        ackWait,
-		MaxDeliver:     -1,
-		MaxAckPending:  concurrency,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		DeliverSubject: "_deliver." + durable,
-		DeliverGroup:   durable,
-		Replicas:       b.cfg.Replicas,
+	cc := consumerConfig(durable, subject, concurrency, ackWait, b.cfg.Replicas)
+	cc.DeliverSubject = "_deliver." + durable
+	cc.DeliverGroup = durable
+	return b.putConsumer(ctx, stream, cc)
+}
+
+// ensurePullConsumer creates the durable pull consumer of one subject,
+// shared by every process that reads it.
+func (b *Bus) ensurePullConsumer(ctx context.Context, stream, durable, subject string, concurrency int, ackWait time.Duration) error {
+	return b.putConsumer(ctx, stream, consumerConfig(durable, subject, concurrency, ackWait, b.cfg.Replicas))
+}
+
+func consumerConfig(durable, subject string, concurrency int, ackWait time.Duration, replicas int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       durable,
+		FilterSubject: subject,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait,
+		MaxDeliver:    -1,
+		MaxAckPending: concurrency,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		Replicas:      replicas,
 	}
+}
+
+// putConsumer creates or updates a consumer. A consumer that cannot be
+// updated into this one (push became pull, or an older name filters the
+// same subject) is replaced; a work queue keeps its messages meanwhile.
+func (b *Bus) putConsumer(ctx context.Context, stream string, cc jetstream.ConsumerConfig) error {
+	durable, subject := cc.Durable, cc.FilterSubject
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if b.srv != nil {
@@ -110,7 +128,8 @@ func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject strin
 		}
 	}
 	_, err := b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
-	if err != nil && strings.Contains(err.Error(), "not unique") {
+	switch {
+	case err != nil && strings.Contains(err.Error(), "not unique"):
 		// A consumer under an older name (before durable names became
 		// injective) filters the same subject, and a work queue allows one
 		// consumer per subject: it is this one under its old name.
@@ -118,11 +137,29 @@ func (b *Bus) ensureConsumer(ctx context.Context, stream, durable, subject strin
 			return derr
 		}
 		_, err = b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
+	case err != nil && !errors.Is(err, jetstream.ErrConsumerExists) && kindChanged(cctx, b.JS, stream, cc):
+		// An earlier release read this consumer the other way (push or
+		// pull), which cannot be updated in place.
+		b.log.Warn("replacing a consumer read the other way (push or pull)", "stream", stream, "consumer", durable)
+		if err = b.JS.DeleteConsumer(cctx, stream, durable); err == nil || errors.Is(err, jetstream.ErrConsumerNotFound) {
+			_, err = b.JS.CreateOrUpdateConsumer(cctx, stream, cc)
+		}
 	}
 	if err != nil && !errors.Is(err, jetstream.ErrConsumerExists) {
 		return fmt.Errorf("create consumer %s on %s: %w", durable, stream, err)
 	}
 	return nil
+}
+
+// kindChanged reports whether the existing consumer is a push consumer
+// where cc is a pull one, or the other way round.
+func kindChanged(ctx context.Context, js jetstream.JetStream, stream string, cc jetstream.ConsumerConfig) bool {
+	c, err := js.Consumer(ctx, stream, cc.Durable)
+	if err != nil {
+		return false
+	}
+	info := c.CachedInfo()
+	return info != nil && (info.Config.DeliverSubject == "") != (cc.DeliverSubject == "")
 }
 
 // deleteOtherConsumers deletes the consumers of stream, other than durable,

@@ -179,13 +179,14 @@ var (
 	poolAcquires      = prometheus.NewDesc("dawsos_db_pool_acquires_total", "Successful acquires from the pool.", nil, nil)
 	poolAcquireSecs   = prometheus.NewDesc("dawsos_db_pool_acquire_duration_seconds_total", "Time spent acquiring connections.", nil, nil)
 	poolEmptyAcquires = prometheus.NewDesc("dawsos_db_pool_empty_acquires_total", "Acquires that had to wait because no connection was idle.", nil, nil)
+	poolStatements    = prometheus.NewDesc("dawsos_db_statements_total", "Statements sent to PostgreSQL (BEGIN, COMMIT and each statement of a batch included).", nil, nil)
 )
 
 // poolCollector reports pgxpool's statistics.
 type poolCollector struct{ db *storage.DB }
 
 func (p *poolCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax, poolAcquires, poolAcquireSecs, poolEmptyAcquires} {
+	for _, d := range []*prometheus.Desc{poolAcquired, poolIdle, poolTotal, poolMax, poolAcquires, poolAcquireSecs, poolEmptyAcquires, poolStatements} {
 		ch <- d
 	}
 }
@@ -199,4 +200,5 @@ func (p *poolCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(poolAcquires, prometheus.CounterValue, float64(st.AcquireCount()))
 	ch <- prometheus.MustNewConstMetric(poolAcquireSecs, prometheus.CounterValue, st.AcquireDuration().Seconds())
 	ch <- prometheus.MustNewConstMetric(poolEmptyAcquires, prometheus.CounterValue, float64(st.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolStatements, prometheus.CounterValue, float64(p.db.Statements()))
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,6 +80,7 @@ func BenchmarkRunOneStep(b *testing.B) {
 func BenchmarkRunOneStepInFlight64(b *testing.B) {
 	e := setup(b, envOpts{concurrency: 32, pool: 32})
 	runToEnd(b, e)
+	cpu := newCPUMeter(b, e)
 	const inflight = 64
 	var mu sync.Mutex
 	lat := make([]time.Duration, 0, b.N)
@@ -105,8 +107,111 @@ func BenchmarkRunOneStepInFlight64(b *testing.B) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	b.StopTimer()
+	cpu.report(b, b.N)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "steps/s")
 	reportLatencies(b, lat)
+}
+
+// BenchmarkBurnDown is River's burn-down measured on DawsOS: b.N one-step
+// no-op runs are submitted first, 1,000 per batch, with the capability's
+// 100 consumers stopped; then the consumers start and the clock runs until
+// the b.N-th run is recorded done. Run it with -benchtime 30000x to match
+// ../shared/bench/peer-river (JOBS=30000, BURN_WORKERS=100).
+func BenchmarkBurnDown(b *testing.B) {
+	e := setup(b, envOpts{concurrency: 100, pool: 32, deferAgents: true, resultConcurrency: 256})
+	ctx := context.Background()
+	stmts := e.db.Statements()
+	for done := 0; done < b.N; done += 1000 {
+		reqs := make([]orchestrator.SubmitRequest, min(1000, b.N-done))
+		for i := range reqs {
+			reqs[i] = orchestrator.SubmitRequest{Pattern: "one"}
+		}
+		if _, err := e.engine.SubmitBatch(ctx, reqs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	cpu := newCPUMeter(b, e)
+	start := time.Now()
+	e.startAgents()
+	waitFinished(b, e, b.N, 5*time.Minute)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cpu.report(b, b.N)
+	var succeeded int
+	if err := e.db.QueryRow(ctx, `SELECT count(*) FROM runs WHERE status = 'succeeded'`, nil, &succeeded); err != nil {
+		b.Fatal(err)
+	}
+	if succeeded != b.N {
+		b.Fatalf("%d of %d runs succeeded", succeeded, b.N)
+	}
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "runs/s")
+	b.ReportMetric(float64(e.db.Statements()-stmts)/float64(b.N), "stmts/run")
+}
+
+// BenchmarkSteadyState submits one run per call at a fixed rate
+// (DAWSOS_BENCH_RATE runs/s, default 500) and reports the latency from
+// submission to the run recorded done.
+func BenchmarkSteadyState(b *testing.B) {
+	rate := 500
+	if v, err := strconv.Atoi(os.Getenv("DAWSOS_BENCH_RATE")); err == nil && v > 0 {
+		rate = v
+	}
+	e := setup(b, envOpts{concurrency: 100, pool: 32, resultConcurrency: 256})
+	runToEnd(b, e)
+	stmts := e.db.Statements()
+	lat := make([]time.Duration, b.N)
+	var wg sync.WaitGroup
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	defer tick.Stop()
+	b.ResetTimer()
+	for i := range b.N {
+		<-tick.C
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			lat[i] = runToEnd(b, e)
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	q := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
+	b.ReportMetric(q(0.5), "p50_ms")
+	b.ReportMetric(q(0.9), "p90_ms")
+	b.ReportMetric(q(0.99), "p99_ms")
+	b.ReportMetric(q(1), "max_ms")
+	// The statements include the benchmark's own status reads (about two
+	// per run).
+	b.ReportMetric(float64(e.db.Statements()-stmts)/float64(b.N), "stmts/run")
+}
+
+// waitFinished waits until the engine has ended n runs, reading its
+// finished counter (incremented after each commit) rather than polling the
+// database, whose count would cost the server as much as the runs.
+func waitFinished(b *testing.B, e *env, n int, limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	for {
+		mfs, err := e.prom.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		var done float64
+		for _, mf := range mfs {
+			if mf.GetName() == "dawsos_runs_finished_total" {
+				for _, m := range mf.GetMetric() {
+					done += m.GetCounter().GetValue()
+				}
+			}
+		}
+		if int(done) >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d runs ended within %s", int(done), n, limit)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
 
 // BenchmarkJetStreamRoundTrip is the physical limit of one bus hop here:
@@ -168,4 +273,86 @@ func BenchmarkPostgresCommit(b *testing.B) {
 			b.Fatal(fmt.Errorf("commit: %w", err))
 		}
 	}
+}
+
+// cpuMeter reads the CPU time this process and the PostgreSQL server
+// have used, so a benchmark can report CPU per run: a figure that, unlike
+// runs per second, holds when other work shares the machine.
+type cpuMeter struct {
+	postmaster int
+	goStart    time.Duration
+	pgStart    time.Duration
+}
+
+func newCPUMeter(b *testing.B, e *env) *cpuMeter {
+	var backend int
+	if err := e.db.QueryRow(context.Background(), `SELECT pg_backend_pid()`, nil, &backend); err != nil {
+		b.Fatal(err)
+	}
+	m := &cpuMeter{}
+	if st, ok := procStat(backend); ok {
+		m.postmaster = st.ppid
+	}
+	m.goStart, m.pgStart = m.read()
+	return m
+}
+
+func (m *cpuMeter) read() (goCPU, pgCPU time.Duration) {
+	if st, ok := procStat(os.Getpid()); ok {
+		goCPU = st.cpu
+	}
+	if m.postmaster == 0 {
+		return goCPU, 0
+	}
+	if st, ok := procStat(m.postmaster); ok {
+		pgCPU += st.cpu
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, ok := procStat(pid); ok && st.ppid == m.postmaster {
+			pgCPU += st.cpu
+		}
+	}
+	return goCPU, pgCPU
+}
+
+// report adds the CPU used since the meter started, per run.
+func (m *cpuMeter) report(b *testing.B, runs int) {
+	goCPU, pgCPU := m.read()
+	b.ReportMetric(float64((goCPU-m.goStart).Microseconds())/float64(runs), "go_cpu_us/run")
+	if m.postmaster != 0 {
+		b.ReportMetric(float64((pgCPU-m.pgStart).Microseconds())/float64(runs), "pg_cpu_us/run")
+	}
+}
+
+type procInfo struct {
+	ppid int
+	cpu  time.Duration
+}
+
+// procStat reads a process's parent and its user+system CPU time from
+// /proc/PID/stat (fields 4, 14 and 15; clock ticks of 1/100 s on Linux).
+func procStat(pid int) (procInfo, bool) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procInfo{}, false
+	}
+	// The command name, field 2, is parenthesised and may hold spaces.
+	s := string(raw)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return procInfo{}, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return procInfo{}, false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	ut, _ := strconv.Atoi(f[11])
+	st, _ := strconv.Atoi(f[12])
+	return procInfo{ppid: ppid, cpu: time.Duration(ut+st) * 10 * time.Millisecond}, true
 }

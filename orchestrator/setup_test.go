@@ -60,6 +60,14 @@ type env struct {
 	busMetrics *bus.Metrics
 	metrics    *orchestrator.Metrics
 	maxMessage int
+
+	resultConcurrency int
+}
+
+// startAgents runs the capabilities' consumers.
+func (e *env) startAgents() {
+	go func() { _ = e.router.Run(e.ctx) }()
+	<-e.router.Running()
 }
 
 type envOpts struct {
@@ -75,6 +83,11 @@ type envOpts struct {
 	patterns map[string]string
 	// maxMessage bounds step requests and results (0: the default).
 	maxMessage int
+	// deferAgents leaves the capabilities stopped until startAgents, so a
+	// benchmark can fill the queue first.
+	deferAgents bool
+	// resultConcurrency is the engine's (default 16).
+	resultConcurrency int
 }
 
 func setup(t testing.TB, o envOpts) *env {
@@ -108,7 +121,7 @@ func setup(t testing.TB, o envOpts) *env {
 	} else {
 		e.db = pgtest.NewDB(t)
 	}
-	e.bus, err = bus.Start(context.Background(), bus.Config{StoreDir: filepath.Join(dir, "nats")}, log)
+	e.bus, err = bus.Start(context.Background(), bus.Config{StoreDir: filepath.Join(dir, "nats"), QueueStorage: os.Getenv("DAWSOS_BENCH_QUEUE")}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +164,14 @@ func setup(t testing.TB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { _ = e.router.Run(ctx) }()
-	<-e.router.Running()
 	e.ctx, e.log = ctx, log
+	if !o.deferAgents {
+		e.startAgents()
+	}
+	e.resultConcurrency = o.resultConcurrency
+	if e.resultConcurrency == 0 {
+		e.resultConcurrency = 16
+	}
 	e.startEngine(t, ps)
 	t.Cleanup(func() {
 		_ = e.engine.Stop()
@@ -167,7 +185,7 @@ func setup(t testing.TB, o envOpts) *env {
 func (e *env) startEngine(t testing.TB, ps *patterns.Set) {
 	t.Helper()
 	e.engine = orchestrator.New(e.db, e.bus, ps, e.cat, orchestrator.Config{
-		StepDeadline: func(string) time.Duration { return time.Minute }, ResultConcurrency: 16, Logger: e.log,
+		StepDeadline: func(string) time.Duration { return time.Minute }, ResultConcurrency: e.resultConcurrency, Logger: e.log,
 		Metrics: e.metrics, BusMetrics: e.busMetrics, MaxMessageBytes: e.maxMessage,
 	})
 	if err := e.engine.Start(e.ctx); err != nil {

@@ -97,12 +97,9 @@ func (e *Engine) stateOf(ctx context.Context, q storage.Querier, run storage.Run
 	if err := json.Unmarshal(run.Inputs, &raw); err != nil {
 		return nil, &unrunnableError{run.ID, fmt.Errorf("stored inputs: %w", err)}
 	}
-	// Checking the stored inputs again restores their declared Go types
-	// (an integer stays an integer for conditions). They were checked
-	// against this very version when the run was accepted.
-	inputs, ferrs := patterns.CheckInputs(p, raw)
-	if len(ferrs) > 0 {
-		return nil, &unrunnableError{run.ID, fmt.Errorf("stored inputs no longer check against pattern %s version %s: %v", p.ID, p.Hash(), ferrs)}
+	inputs, err := patterns.RestoreInputs(p, raw)
+	if err != nil {
+		return nil, &unrunnableError{run.ID, fmt.Errorf("pattern %s version %s: %w", p.ID, p.Hash(), err)}
 	}
 	var rc agents.RunContext
 	if err := json.Unmarshal(run.Context, &rc); err != nil {

@@ -44,13 +44,61 @@ type Submitted struct {
 // The run is accepted once that transaction commits; publishing follows,
 // and a crash between the two is repaired by Resume.
 func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, error) {
+	pr, err := e.prepare(req)
+	if err != nil {
+		return Submitted{}, err
+	}
+	if req.IdempotencyKey != "" {
+		// Answer a repeated submission before resolving anything.
+		if s, found, err := e.byIdempotencyKey(ctx, req.IdempotencyKey, pr.requestHash); found || err != nil {
+			return s, err
+		}
+	}
+	sc := agents.RunContext{AsOfDate: pr.req.AsOfDate, UserID: req.UserID}
+	if e.cfg.Resolver != nil {
+		if sc, err = e.cfg.Resolver.Resolve(ctx, pr.contextRequest()); err != nil {
+			return Submitted{}, err
+		}
+	}
+	nr := e.build(ctx, pr, sc)
+	// The run, its steps with their first decisions already made, and its
+	// first events go to the server in one batch: one round trip, and one
+	// implicit transaction, shared with the submissions arriving meanwhile.
+	nr.plan.events, err = e.writeNewRun(ctx, nr.changes)
+	if err != nil {
+		var pgErr *pgconn.PgError
+		if req.IdempotencyKey != "" && errors.As(err, &pgErr) && pgErr.Code == "23505" {
+			// A concurrent submission with the same key won the race.
+			if s, found, err2 := e.byIdempotencyKey(ctx, req.IdempotencyKey, pr.requestHash); found || err2 != nil {
+				return s, err2
+			}
+		}
+		return Submitted{}, fmt.Errorf("submit run of %s: %w", pr.pattern.ID, err)
+	}
+	e.versions.markStored(pr.pattern.Hash())
+	e.afterCommit(ctx, nr.changes.RunID, nr.plan)
+	e.countSubmitted(pr.pattern.ID, 1)
+	return Submitted{RunID: nr.changes.RunID}, nil
+}
+
+// prepared is a submission whose pattern and inputs have been checked.
+type prepared struct {
+	req     SubmitRequest // the as-of date filled in
+	pattern *patterns.Pattern
+	inputs  map[string]any
+	// requestHash fingerprints the request as the client gave it.
+	requestHash string
+}
+
+// prepare checks a submission's pattern, inputs and as-of date.
+func (e *Engine) prepare(req SubmitRequest) (prepared, error) {
 	p, ok := e.patterns.Get(req.Pattern)
 	if !ok {
-		return Submitted{}, &agents.Error{Code: agents.CodeNotFound, Message: fmt.Sprintf("no pattern %q", req.Pattern), Field: "pattern"}
+		return prepared{}, &agents.Error{Code: agents.CodeNotFound, Message: fmt.Sprintf("no pattern %q", req.Pattern), Field: "pattern"}
 	}
 	inputs, ferrs := patterns.CheckInputs(p, req.Inputs)
 	if len(ferrs) > 0 {
-		return Submitted{}, invalidFields("the inputs of pattern "+p.ID+" are invalid", "inputs", ferrs)
+		return prepared{}, invalidFields("the inputs of pattern "+p.ID+" are invalid", "inputs", ferrs)
 	}
 	// The request as the client gave it, before defaults: the same key
 	// with the same request returns the first run; with another request
@@ -59,44 +107,46 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	if req.AsOfDate == "" {
 		req.AsOfDate = time.Now().UTC().Format(time.DateOnly)
 	} else if _, err := time.Parse(time.DateOnly, req.AsOfDate); err != nil {
-		return Submitted{}, agents.FieldError("asof_date", "asof_date %q is not YYYY-MM-DD", req.AsOfDate)
+		return prepared{}, agents.FieldError("asof_date", "asof_date %q is not YYYY-MM-DD", req.AsOfDate)
 	}
-	if req.IdempotencyKey != "" {
-		// Answer a repeated submission before resolving anything.
-		if s, found, err := e.byIdempotencyKey(ctx, req.IdempotencyKey, requestHash); found || err != nil {
-			return s, err
-		}
+	return prepared{req: req, pattern: p, inputs: inputs, requestHash: requestHash}, nil
+}
+
+func (pr prepared) contextRequest() ContextRequest {
+	return ContextRequest{
+		Pattern: pr.pattern, Inputs: pr.inputs, AsOfDate: pr.req.AsOfDate, UserID: pr.req.UserID,
+		NeedsPack: referencesCtx(pr.pattern, "pricing_pack_id"), AllowStalePack: pr.req.AllowStalePack,
 	}
-	sc := agents.RunContext{AsOfDate: req.AsOfDate, UserID: req.UserID}
-	if e.cfg.Resolver != nil {
-		var err error
-		sc, err = e.cfg.Resolver.Resolve(ctx, ContextRequest{
-			Pattern: p, Inputs: inputs, AsOfDate: req.AsOfDate, UserID: req.UserID,
-			NeedsPack: referencesCtx(p, "pricing_pack_id"), AllowStalePack: req.AllowStalePack,
-		})
-		if err != nil {
-			return Submitted{}, err
-		}
-	}
+}
+
+// newRun is a run ready to be written: its rows and first decisions.
+type newRun struct {
+	changes storage.RunChanges
+	plan    dispatchPlan
+}
+
+// build makes a new run of a prepared submission under its context: the
+// run row, its steps with the first decisions made, and its first events.
+func (e *Engine) build(ctx context.Context, pr prepared, sc agents.RunContext) newRun {
+	p, req := pr.pattern, pr.req
 	runID := uuid.NewString()
 	sc.RunID = runID
 	run := storage.RunRow{
 		ID: runID, Pattern: p.ID, PatternHash: p.Hash(), Status: storage.RunRunning,
-		Inputs: mustJSON(inputs), Context: mustJSON(sc), CorrelationID: req.CorrelationID,
+		Inputs: mustJSON(pr.inputs), Context: mustJSON(sc), CorrelationID: req.CorrelationID,
 	}
 	if run.CorrelationID == "" {
 		run.CorrelationID = runID
 	}
 	if req.IdempotencyKey != "" {
 		run.IdempotencyKey = &req.IdempotencyKey
-		run.RequestHash = &requestHash
+		run.RequestHash = &pr.requestHash
 	}
 	if req.UserID != "" {
 		run.UserID = &req.UserID
 	}
-	st := newRunState(p, run, inputs, sc)
-	var plan dispatchPlan
-	plan = e.advance(ctx, st)
+	st := newRunState(p, run, pr.inputs, sc)
+	plan := e.advance(ctx, st)
 	steps := make([]storage.StepRow, 0, len(st.steps))
 	for _, s := range p.Steps {
 		steps = append(steps, st.byID[s.ID].row)
@@ -104,29 +154,17 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 	evs := append([]storage.EventRow{{Type: "run.accepted", Data: mustJSON(map[string]any{
 		"pattern": p.ID, "pattern_hash": p.Hash(), "context": sc,
 	})}}, plan.events...)
-	// The run, its steps with their first decisions already made, and its
-	// first events go to the server in one batch: one round trip, and one
-	// implicit transaction, shared with the submissions arriving meanwhile.
-	var err error
-	plan.events, err = e.writeNewRun(ctx, storage.RunChanges{
-		RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final, Version: e.versions.pending(p),
-	})
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if req.IdempotencyKey != "" && errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			// A concurrent submission with the same key won the race.
-			if s, found, err2 := e.byIdempotencyKey(ctx, req.IdempotencyKey, requestHash); found || err2 != nil {
-				return s, err2
-			}
-		}
-		return Submitted{}, fmt.Errorf("submit run of %s: %w", p.ID, err)
+	return newRun{
+		changes: storage.RunChanges{RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
+			Version: e.versions.pending(p)},
+		plan: plan,
 	}
-	e.versions.markStored(p.Hash())
-	e.afterCommit(ctx, runID, plan)
+}
+
+func (e *Engine) countSubmitted(pattern string, n int) {
 	if e.cfg.Metrics != nil {
-		e.cfg.Metrics.submitted.WithLabelValues(p.ID).Inc()
+		e.cfg.Metrics.submitted.WithLabelValues(pattern).Add(float64(n))
 	}
-	return Submitted{RunID: runID}, nil
 }
 
 // byIdempotencyKey answers a submission whose key names an earlier run:
@@ -146,8 +184,7 @@ func (e *Engine) byIdempotencyKey(ctx context.Context, key, requestHash string) 
 	case !found:
 		return Submitted{}, false, nil
 	case prev != "" && prev != requestHash:
-		return Submitted{}, true, &agents.Error{Code: agents.CodeIdempotencyKeyReused, Field: "idempotency_key",
-			Message: fmt.Sprintf("idempotency key %q was used for run %s with another pattern, inputs or as-of date", key, id)}
+		return Submitted{}, true, keyReused(key, "run "+id)
 	}
 	return Submitted{RunID: id, Existing: true}, true, nil
 }

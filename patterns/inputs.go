@@ -98,6 +98,36 @@ func CheckInputs(p *Pattern, inputs map[string]json.RawMessage) (map[string]any,
 	if errs := p.inputSchema.ValidateValue(given); len(errs) > 0 {
 		return nil, errs
 	}
+	return convertInputs(p, given)
+}
+
+// RestoreInputs reads back the inputs a run was accepted with (CheckInputs'
+// output, stored as JSON) into their declared Go types (an integer stays
+// an integer for conditions) without validating them again: they were
+// checked against this very pattern version at submission, and the
+// schema's work would be spent on every step result of the run.
+func RestoreInputs(p *Pattern, stored map[string]json.RawMessage) (map[string]any, error) {
+	given := make(map[string]any, len(stored))
+	for name, raw := range stored {
+		if bytes.Equal(raw, []byte("null")) {
+			continue
+		}
+		v, err := decodeJSON(raw)
+		if err != nil {
+			return nil, fmt.Errorf("stored input %s: %w", name, err)
+		}
+		given[name] = v
+	}
+	out, errs := convertInputs(p, given)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("stored input %s: %s", errs[0].Field, errs[0].Message)
+	}
+	return out, nil
+}
+
+// convertInputs gives every declared input its value (given, else its
+// default, else nil) in the Go type of its input type.
+func convertInputs(p *Pattern, given map[string]any) (map[string]any, []FieldError) {
 	out := make(map[string]any, len(p.Inputs))
 	for name, in := range p.Inputs {
 		v, ok := given[name]
@@ -129,20 +159,34 @@ func compactOr(raw json.RawMessage) string {
 	return b.String()
 }
 
-// convertValue turns a value that passed the input schema into the Go type
-// of its input type.
+// convertValue turns a value into the Go type of its input type. A value
+// of the wrong JSON type (possible only for stored inputs, which skip the
+// schema) is an error.
 func convertValue(typ string, v any) (any, error) {
+	wrong := func() error { return fmt.Errorf("want a %s, got %T", typ, v) }
 	switch typ {
 	case TypeUUID:
-		u, err := uuid.Parse(v.(string))
+		s, ok := v.(string)
+		if !ok {
+			return nil, wrong()
+		}
+		u, err := uuid.Parse(s)
 		if err != nil {
 			return nil, err
 		}
 		return u.String(), nil
 	case TypeInteger:
-		return parseInteger(v.(json.Number))
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, wrong()
+		}
+		return parseInteger(n)
 	case TypeNumber:
-		f, err := strconv.ParseFloat(string(v.(json.Number)), 64)
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, wrong()
+		}
+		f, err := strconv.ParseFloat(string(n), 64)
 		if err != nil {
 			return nil, fmt.Errorf("number %s is out of range", v)
 		}

@@ -97,6 +97,54 @@ func TestCheckedInputsTypes(t *testing.T) {
 	}
 }
 
+// TestRestoreInputsRoundTrip: the inputs a run was accepted with, stored
+// as JSON and read back, are the same values in the same Go types, so a
+// decision made on a step result sees what the submission saw.
+func TestRestoreInputsRoundTrip(t *testing.T) {
+	t.Parallel()
+	p := mustParse(t, doc(`
+		"pid": {"type": "uuid", "required": true},
+		"days": {"type": "integer", "default": 252},
+		"conf": {"type": "number", "default": 0.95},
+		"asof": {"type": "date"},
+		"flag": {"type": "boolean", "default": false},
+		"shocks": {"type": "object"},
+		"ids": {"type": "array"}`, echoA, `"a"`))
+	checked, errs := CheckInputs(p, map[string]json.RawMessage{
+		"pid": json.RawMessage(`"6f1c2a9e-2f4b-4c8e-9d3a-1b2c3d4e5f60"`), "asof": json.RawMessage(`"2024-02-29"`),
+		"shocks": json.RawMessage(`{"rate": 0.01}`), "ids": json.RawMessage(`[1, 2]`),
+	})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	b, err := json.Marshal(checked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored map[string]json.RawMessage
+	if err := json.Unmarshal(b, &stored); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RestoreInputs(p, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%#v", got["days"]) != fmt.Sprintf("%#v", checked["days"]) || fmt.Sprint(got) != fmt.Sprint(checked) {
+		t.Fatalf("restored %v (days %T), want %v (days %T)", got, got["days"], checked, checked["days"])
+	}
+	for name, v := range checked {
+		if fmt.Sprintf("%T", got[name]) != fmt.Sprintf("%T", v) {
+			t.Errorf("%s restored as %T, accepted as %T", name, got[name], v)
+		}
+	}
+	// A stored value that no longer fits its declared type is an error, not
+	// a guess.
+	stored["days"] = json.RawMessage(`"many"`)
+	if _, err := RestoreInputs(p, stored); err == nil {
+		t.Fatal("a string restored as an integer input")
+	}
+}
+
 // TestDecimalBounds: a decimal argument of thousands of digits, or with
 // more fraction digits than money needs, is refused before it reaches the
 // database; ordinary money is not.

@@ -36,6 +36,7 @@ type PoolConfig struct {
 type DB struct {
 	pool           *pgxpool.Pool
 	acquireTimeout time.Duration
+	stmts          *statementCounter
 }
 
 // ErrAcquireTimeout means no connection became free within the configured
@@ -62,11 +63,13 @@ func Open(ctx context.Context, cfg PoolConfig) (*DB, error) {
 	if cfg.AcquireTimeout <= 0 {
 		cfg.AcquireTimeout = 5 * time.Second
 	}
+	stmts := &statementCounter{}
+	pc.ConnConfig.Tracer = stmts
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("create database pool: %w", err)
 	}
-	db := &DB{pool: pool, acquireTimeout: cfg.AcquireTimeout}
+	db := &DB{pool: pool, acquireTimeout: cfg.AcquireTimeout, stmts: stmts}
 	// The first ping opens a connection, which can take longer than a
 	// short acquire timeout on a busy machine; it gets its own deadline.
 	pctx, cancel := context.WithTimeout(ctx, max(cfg.AcquireTimeout, 15*time.Second))

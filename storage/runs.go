@@ -72,19 +72,45 @@ func scanRun(row pgx.Row) (RunRow, error) {
 // and the fingerprint of the request it was submitted with ("" for runs
 // accepted before fingerprints were kept).
 func RunIDByIdempotencyKey(ctx context.Context, q Querier, key string) (id, requestHash string, found bool, err error) {
-	var raw [16]byte
-	var h *string
-	err = q.QueryRow(ctx, `SELECT id, request_hash FROM runs WHERE idempotency_key = $1`, key).Scan(&raw, &h)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", "", false, nil
-	}
+	runs, err := RunsByIdempotencyKeys(ctx, q, []string{key})
 	if err != nil {
-		return "", "", false, fmt.Errorf("look up idempotency key: %w", err)
+		return "", "", false, err
 	}
-	if h != nil {
-		requestHash = *h
+	r, found := runs[key]
+	return r.ID, r.RequestHash, found, nil
+}
+
+// KeyedRun is a run found by its idempotency key.
+type KeyedRun struct {
+	ID string
+	// RequestHash fingerprints the request the run was submitted with
+	// ("" for runs accepted before fingerprints were kept).
+	RequestHash string
+}
+
+// RunsByIdempotencyKeys finds the runs submitted earlier with any of the
+// keys, in one statement, by key.
+func RunsByIdempotencyKeys(ctx context.Context, q Querier, keys []string) (map[string]KeyedRun, error) {
+	rows, err := q.Query(ctx, `SELECT idempotency_key, id, coalesce(request_hash, '') FROM runs WHERE idempotency_key = ANY($1::text[])`, keys)
+	if err != nil {
+		return nil, fmt.Errorf("look up idempotency keys: %w", err)
 	}
-	return uuidString(raw), requestHash, true, nil
+	defer rows.Close()
+	out := map[string]KeyedRun{}
+	for rows.Next() {
+		var key string
+		var raw [16]byte
+		var r KeyedRun
+		if err := rows.Scan(&key, &raw, &r.RequestHash); err != nil {
+			return nil, fmt.Errorf("look up idempotency keys: %w", err)
+		}
+		r.ID = uuidString(raw)
+		out[key] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up idempotency keys: %w", err)
+	}
+	return out, nil
 }
 
 // RunExists reports whether a run with the id exists; an id that is not a
@@ -121,8 +147,10 @@ func GetRun(ctx context.Context, q Querier, id string, lock bool) (RunRow, error
 type RunFilter struct {
 	Pattern string
 	Status  string
-	Before  *time.Time
-	Limit   int
+	// UserID, when set, keeps the runs that user submitted.
+	UserID string
+	Before *time.Time
+	Limit  int
 }
 
 // ListRuns returns runs newest first.
@@ -132,7 +160,8 @@ func ListRuns(ctx context.Context, q Querier, f RunFilter) ([]RunRow, error) {
 	}
 	rows, err := q.Query(ctx, `SELECT `+runCols+` FROM runs
 		WHERE ($1 = '' OR pattern = $1) AND ($2 = '' OR status = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
-		ORDER BY created_at DESC LIMIT $4`, f.Pattern, f.Status, f.Before, f.Limit)
+			AND ($5 = '' OR user_id = $5)
+		ORDER BY created_at DESC LIMIT $4`, f.Pattern, f.Status, f.Before, f.Limit, f.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

@@ -154,10 +154,12 @@ func get() (*server, error) {
 	return srv, startErr
 }
 
-func start() (s *server, err error) {
+func start() (_ *server, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	s = &server{template: TemplateName}
+	// Not the named result: an error return sets that to nil before the
+	// cleanup below reads it.
+	s := &server{template: TemplateName}
 	defer func() {
 		if err != nil {
 			if s.admin != nil {
