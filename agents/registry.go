@@ -34,6 +34,9 @@ type Deps struct {
 	// RiskFreeRate is the annual risk-free rate (a decimal) of Sharpe,
 	// Sortino and α.
 	RiskFreeRate float64
+	// ReportMaxBytes bounds the size of one report file (PDF, xlsx, CSV)
+	// the reports agent stores; its default applies when zero.
+	ReportMaxBytes int
 }
 
 // Agent is one agent: its name, given once, and its capabilities.

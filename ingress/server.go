@@ -155,6 +155,7 @@ func (s *Server) routes() {
 	v1.Get("/runs/:id", s.getRun)
 	v1.Post("/runs/:id/cancel", s.cancelRun)
 	v1.Get("/runs/:id/events", s.runEvents)
+	v1.Get("/files/:id", s.getFile)
 
 	v1.Get("/patterns", s.listPatterns)
 	v1.Post("/patterns/validate", s.validatePattern)

@@ -33,6 +33,21 @@ type RunDocument struct {
 	// Trace is the run's event log in order (the first 1,000 events; SSE
 	// and ?after= page through longer ones).
 	Trace []TraceEntry `json:"trace"`
+	// Files are the report files the run's steps stored, in the order
+	// they were first stored.
+	Files []FileLink `json:"files"`
+}
+
+// FileLink is one file a run produced, as its document links it.
+type FileLink struct {
+	ID        string `json:"id"`
+	StepID    string `json:"step_id"`
+	Name      string `json:"name"`
+	MediaType string `json:"media_type"`
+	Size      int64  `json:"size"`
+	SHA256    string `json:"sha256"`
+	// Download is the path that serves the file.
+	Download string `json:"download"`
 }
 
 // TraceEntry is one event of a run's trace.
@@ -73,6 +88,7 @@ func (e *Engine) Get(ctx context.Context, runID string) (*RunDocument, error) {
 	var run storage.RunRow
 	var steps []storage.StepRow
 	var events []storage.EventRow
+	var files []storage.File
 	var p *patterns.Pattern
 	err := e.db.Snapshot(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -83,6 +99,9 @@ func (e *Engine) Get(ctx context.Context, runID string) (*RunDocument, error) {
 			return err
 		}
 		if events, err = storage.EventsAfter(ctx, tx, runID, 0, 1000); err != nil {
+			return err
+		}
+		if files, err = storage.RunFiles(ctx, tx, run.ID); err != nil {
 			return err
 		}
 		// A run whose version cannot be loaded is still shown, without
@@ -97,6 +116,11 @@ func (e *Engine) Get(ctx context.Context, runID string) (*RunDocument, error) {
 	d.Trace = make([]TraceEntry, 0, len(events))
 	for _, ev := range events {
 		d.Trace = append(d.Trace, TraceEntry{Seq: ev.Seq, Type: ev.Type, StepID: ev.StepID, At: ev.CreatedAt})
+	}
+	d.Files = make([]FileLink, 0, len(files))
+	for _, f := range files {
+		d.Files = append(d.Files, FileLink{ID: f.ID.String(), StepID: f.StepID, Name: f.Name, MediaType: f.MediaType,
+			Size: f.Size, SHA256: f.SHA256, Download: "/v1/files/" + f.ID.String()})
 	}
 	return d, nil
 }

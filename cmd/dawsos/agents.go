@@ -6,6 +6,7 @@ import (
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/agents/optimizer"
 	"github.com/dawsos/dawsos/agents/ratings"
+	"github.com/dawsos/dawsos/agents/reports"
 	"github.com/dawsos/dawsos/agents/tax"
 )
 
@@ -19,6 +20,7 @@ var agentList = []agents.Constructor{
 	optimizer.New,
 	tax.New,
 	macro.New,
+	reports.New,
 }
 
 // extraAgents are agents compiled in by build tags (the test agent of
