@@ -28,11 +28,21 @@ type Handler struct {
 	// Concurrency is the number of steps of this capability one process
 	// runs at once.
 	Concurrency int
+	// MaxInFlight is the number of its steps delivered and not yet
+	// acknowledged across every process that hosts it: the shared
+	// consumer's MaxAckPending (Concurrency when 0). With N processes
+	// hosting the capability, N x Concurrency lets each run its share; more
+	// would leave deliveries waiting in a busy process's buffer.
+	MaxInFlight int
 }
 
 // AgentRouterConfig configures the handlers of one process.
 type AgentRouterConfig struct {
-	Breaker        BreakerConfig
+	Breaker BreakerConfig
+	// Breakers, when set, gives each capability the cluster's breaker
+	// (Breaker is then the set's rule); otherwise each capability gets a
+	// breaker of this process alone.
+	Breakers       *BreakerSet
 	InitialBackoff time.Duration
 	DeadLetters    DeadLetterStore
 	Metrics        *Metrics
@@ -154,7 +164,10 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 			return nil, fmt.Errorf("capabilities %s and %s map to one consumer name %s", prev, h.Capability, durable)
 		}
 		durables[durable] = h.Capability
-		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.Concurrency, cfg.AckWait); err != nil {
+		if h.MaxInFlight <= 0 {
+			h.MaxInFlight = h.Concurrency
+		}
+		if err := b.ensureConsumer(ctx, StreamSteps, durable, StepSubject(h.Capability), h.MaxInFlight, cfg.AckWait); err != nil {
 			return nil, err
 		}
 		sub, err := wmnats.NewSubscriberWithNatsConn(conn, wmnats.SubscriberSubscriptionConfig{
@@ -175,7 +188,14 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 		if err != nil {
 			return nil, fmt.Errorf("subscribe %s: %w", h.Capability, err)
 		}
-		br := NewBreaker(h.Capability, cfg.Breaker, cfg.Now, r.breakerChanged)
+		var br *Breaker
+		if cfg.Breakers != nil {
+			// One breaker for the capability across the cluster; its probe
+			// may take the step's whole budget before another may probe.
+			br = cfg.Breakers.Get(h.Capability, budget)
+		} else {
+			br = NewBreaker(h.Capability, cfg.Breaker, cfg.Now, r.breakerChanged)
+		}
 		r.breakers[h.Capability] = br
 		r.agentOf[h.Capability] = h.Agent
 		handler := wm.AddHandler("step:"+h.Capability, StepSubject(h.Capability), sub, "dawsos.result", pub, r.capability(h))
@@ -189,7 +209,7 @@ func (b *Bus) NewAgentRouter(ctx context.Context, cfg AgentRouterConfig, handler
 			r.timeoutMiddleware(h.Capability, h.Timeout),
 			recoverer,
 		)
-		if r.metrics != nil {
+		if r.metrics != nil && cfg.Breakers == nil {
 			r.metrics.breakerState.WithLabelValues(h.Capability).Set(0)
 		}
 	}
@@ -243,15 +263,19 @@ func (r *AgentRouter) observe(capability, outcome string, d time.Duration) {
 func (r *AgentRouter) breakerChanged(name string, from, to BreakerState) {
 	r.log.Warn("circuit breaker changed state", "capability", name, "from", string(from), "to", string(to))
 	if r.metrics != nil {
-		v := 0.0
-		switch to {
-		case BreakerOpen:
-			v = 1
-		case BreakerHalfOpen:
-			v = 2
-		}
-		r.metrics.breakerState.WithLabelValues(name).Set(v)
+		r.metrics.breakerState.WithLabelValues(name).Set(breakerGauge(to))
 	}
+}
+
+// breakerGauge is a state as dawsos_breaker_state reports it.
+func breakerGauge(s BreakerState) float64 {
+	switch s {
+	case BreakerOpen:
+		return 1
+	case BreakerHalfOpen:
+		return 2
+	}
+	return 0
 }
 
 // Run runs the handlers until ctx ends or Close is called.

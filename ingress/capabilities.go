@@ -54,8 +54,8 @@ func (s *Server) listBreakers(c *fiber.Ctx) error {
 	return writeJSON(c, http.StatusOK, map[string]any{"breakers": s.breakerSnapshots()})
 }
 
-// resetBreaker closes a capability's breaker. A capability this process
-// does not host has no breaker here: 404.
+// resetBreaker closes a capability's breaker, on every process sharing
+// it. A capability no process has run yet has no breaker: 404.
 func (s *Server) resetBreaker(c *fiber.Ctx) error {
 	name := c.Params("capability")
 	var b *bus.Breaker
@@ -65,7 +65,7 @@ func (s *Server) resetBreaker(c *fiber.Ctx) error {
 	}
 	if !ok {
 		return &capabilityError{capability: name, err: &agents.Error{Code: agents.CodeNotFound,
-			Message: fmt.Sprintf("this process has no breaker for capability %q", name), Field: "capability"}}
+			Message: fmt.Sprintf("there is no breaker for capability %q: no process has run it", name), Field: "capability"}}
 	}
 	b.Reset()
 	s.log.Info("breaker reset", "capability", name, "correlation_id", correlationOf(c))

@@ -27,9 +27,9 @@ import (
 	"github.com/dawsos/dawsos/storage"
 )
 
-// BreakerSource is what the ingress needs of the agent router: the breakers
-// of the capabilities this process hosts. It is nil (or a nil
-// *bus.AgentRouter) when the process hosts no agents.
+// BreakerSource is what the ingress needs of the breakers: the cluster's
+// (a *bus.BreakerSet, whichever process hosts each capability) or, in
+// tests, one router's. It may be nil.
 type BreakerSource interface {
 	Breakers() []bus.BreakerSnapshot
 	Breaker(capability string) (*bus.Breaker, bool)

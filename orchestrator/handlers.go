@@ -19,6 +19,9 @@ type StepSettings struct {
 	Timeout     time.Duration
 	MaxAttempts int
 	Concurrency int
+	// MaxInFlight bounds the capability's steps in flight across every
+	// process (0: Concurrency).
+	MaxInFlight int
 }
 
 // Handlers turns the capabilities of the named agents (all of them when
@@ -44,7 +47,7 @@ func Handlers(cat *Catalog, agentNames []string, settings func(capability string
 		check := cat.Registry.CheckContracts()
 		st := settings(s.Name)
 		out = append(out, bus.Handler{
-			Capability: s.Name, Agent: s.Agent, Timeout: st.Timeout, MaxAttempts: st.MaxAttempts, Concurrency: st.Concurrency,
+			Capability: s.Name, Agent: s.Agent, Timeout: st.Timeout, MaxAttempts: st.MaxAttempts, Concurrency: st.Concurrency, MaxInFlight: st.MaxInFlight,
 			Invoke: func(ctx context.Context, req *bus.StepRequest) (json.RawMessage, error) {
 				if errs := compiled.Input.Validate(req.Args); len(errs) > 0 {
 					return nil, invalidFields(fmt.Sprintf("the arguments of %s are invalid", spec.Name), "args", errs)

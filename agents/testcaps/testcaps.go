@@ -1,11 +1,12 @@
 // Package testcaps holds capabilities that exist for tests and benchmarks
-// only: a no-op, one that fails on demand and one that holds a database
-// connection. The dawsos binary includes them only when built with the
+// only: a no-op, one that fails on demand, one that keeps a core busy and
+// ones that hold a database connection. The dawsos binary includes them only when built with the
 // dawsos_testcaps tag, so a production binary cannot run them.
 package testcaps
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"os"
 	"strings"
@@ -48,6 +49,16 @@ type SleepOutput struct {
 	Slept float64 `json:"slept"`
 }
 
+// BurnInput asks test.burn to keep a core busy for a while.
+type BurnInput struct {
+	MS float64 `json:"ms" jsonschema:"minimum=0,maximum=10000"`
+}
+
+// BurnOutput reports the work done.
+type BurnOutput struct {
+	Hashes int `json:"hashes"`
+}
+
 // New returns the test agent. test.flaky reads the file named by
 // faultFile at every call: when it holds "fail" the call fails with a
 // retryable error, "final" with a final one, "panic" panics, "sleep:<d>"
@@ -67,6 +78,8 @@ func New(faultFile string) agents.Constructor {
 					_, err := c.DB.Exec(ctx, `SELECT 1`)
 					return NoopOutput{}, err
 				}),
+			agents.Compute(agents.Meta{Name: "test.burn", Description: "Hashes for ms milliseconds on one core: a CPU-bound step for scale-out measurements."},
+				func(ctx context.Context, _ *agents.Call, in BurnInput) (BurnOutput, error) { return burn(ctx, in) }),
 			agents.Read(agents.Meta{Name: "test.pg_sleep", Description: "Runs SELECT pg_sleep(seconds) on a pooled connection, for timeout tests."},
 				func(ctx context.Context, c *agents.Call, in SleepInput) (SleepOutput, error) {
 					_, err := c.DB.Exec(ctx, `SELECT pg_sleep($1)`, in.Seconds)
@@ -74,6 +87,24 @@ func New(faultFile string) agents.Constructor {
 				}),
 		}}
 	}
+}
+
+// burn hashes until in.MS milliseconds have passed, checking ctx between
+// hashes so that a timeout stops it.
+func burn(ctx context.Context, in BurnInput) (BurnOutput, error) {
+	until := time.Now().Add(time.Duration(in.MS * float64(time.Millisecond)))
+	sum := sha256.Sum256([]byte("dawsos"))
+	n := 0
+	for time.Now().Before(until) {
+		if err := ctx.Err(); err != nil {
+			return BurnOutput{}, err
+		}
+		for range 64 {
+			sum = sha256.Sum256(sum[:])
+		}
+		n += 64
+	}
+	return BurnOutput{Hashes: n}, nil
 }
 
 func flaky(ctx context.Context, faultFile string, in FlakyInput) (FlakyOutput, error) {

@@ -34,6 +34,7 @@ type app struct {
 	catalog  *orchestrator.Catalog
 	patterns *patterns.Set
 	router   *bus.AgentRouter
+	breakers *bus.BreakerSet
 	engine   *orchestrator.Engine
 	promReg  *prometheus.Registry
 	busMet   *bus.Metrics
@@ -174,9 +175,19 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--agents: %w", err)}
 	}
+	// One breaker per capability for the whole cluster, also listed by a
+	// process that hosts no agents.
+	a.breakers, err = a.bus.NewBreakerSet(ctx, bus.BreakerSetConfig{
+		Breaker: bus.BreakerConfig{Failures: cfg.Breakers.Failures, OpenFor: cfg.Breakers.OpenFor},
+		Logger:  log, Metrics: a.busMet,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if len(handlers) > 0 {
 		a.router, err = a.bus.NewAgentRouter(ctx, bus.AgentRouterConfig{
 			Breaker:         bus.BreakerConfig{Failures: cfg.Breakers.Failures, OpenFor: cfg.Breakers.OpenFor},
+			Breakers:        a.breakers,
 			InitialBackoff:  cfg.Steps.InitialBackoff,
 			DeadLetters:     orchestrator.DeadLetterStore{DB: a.db},
 			Classify:        orchestrator.Classify,
@@ -279,6 +290,9 @@ func (a *app) stop() {
 		if err := a.router.Close(); err != nil {
 			a.log.Warn("stop agents", "err", err)
 		}
+	}
+	if a.breakers != nil {
+		a.breakers.Close()
 	}
 	if a.cancel != nil {
 		a.cancel()

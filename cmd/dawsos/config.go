@@ -84,7 +84,11 @@ type StepsConfig struct {
 	MaxAttempts    int           `koanf:"max_attempts"`
 	InitialBackoff time.Duration `koanf:"initial_backoff"`
 	Concurrency    int           `koanf:"concurrency"`
-	CancelGrace    time.Duration `koanf:"cancel_grace"`
+	// MaxInFlight bounds the steps of one capability in flight across
+	// every process hosting it (its consumer's MaxAckPending); 0 is
+	// Concurrency, right for one process.
+	MaxInFlight int           `koanf:"max_in_flight"`
+	CancelGrace time.Duration `koanf:"cancel_grace"`
 }
 
 // CapabilityConfig overrides the step defaults for one capability.
@@ -92,6 +96,7 @@ type CapabilityConfig struct {
 	Timeout     time.Duration `koanf:"timeout"`
 	MaxAttempts int           `koanf:"max_attempts"`
 	Concurrency int           `koanf:"concurrency"`
+	MaxInFlight int           `koanf:"max_in_flight"`
 }
 
 // OrchestratorConfig tunes the orchestrator.
@@ -280,6 +285,9 @@ func (c Config) validate() error {
 	if c.Steps.Concurrency < 1 {
 		bad("steps.concurrency", "%d is below 1", c.Steps.Concurrency)
 	}
+	if c.Steps.MaxInFlight < 0 {
+		bad("steps.max_in_flight", "must not be negative")
+	}
 	if c.Steps.CancelGrace <= 0 {
 		bad("steps.cancel_grace", "must be positive")
 	}
@@ -311,6 +319,9 @@ func (c Config) validate() error {
 		if cc.Concurrency < 0 {
 			bad("capabilities."+n+".concurrency", "must not be negative")
 		}
+		if cc.MaxInFlight < 0 {
+			bad("capabilities."+n+".max_in_flight", "must not be negative")
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -328,6 +339,9 @@ func (c Config) step(capability string) CapabilityConfig {
 		if o.Concurrency > 0 {
 			out.Concurrency = o.Concurrency
 		}
+		if o.MaxInFlight > 0 {
+			out.MaxInFlight = o.MaxInFlight
+		}
 	}
 	return out
 }
@@ -335,7 +349,7 @@ func (c Config) step(capability string) CapabilityConfig {
 // stepSettings is step as the orchestrator's adapter wants it.
 func (c Config) stepSettings(capability string) orchestrator.StepSettings {
 	s := c.step(capability)
-	return orchestrator.StepSettings{Timeout: s.Timeout, MaxAttempts: s.MaxAttempts, Concurrency: s.Concurrency}
+	return orchestrator.StepSettings{Timeout: s.Timeout, MaxAttempts: s.MaxAttempts, Concurrency: s.Concurrency, MaxInFlight: s.MaxInFlight}
 }
 
 // stepDeadline is how long a dispatched step may take before the recovery

@@ -71,6 +71,16 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 			t.Fatalf("step ran on agent %v; want test", a)
 		}
 	}
+	// The serving process hosts no agent, yet lists the worker's
+	// breakers: there is one per capability for the whole cluster.
+	_, br := s.do("GET", "/v1/breakers", nil)
+	listed := map[string]any{}
+	for _, b := range br["breakers"].([]any) {
+		listed[b.(map[string]any)["capability"].(string)] = b.(map[string]any)["state"]
+	}
+	if listed["test.noop"] != "closed" {
+		t.Fatalf("GET /v1/breakers on serve --agents none: %v; want the worker's test.noop, closed", br)
+	}
 	// The subscription was made before the submission, so run.completed
 	// is in the channel or on its way.
 	var seen []string

@@ -69,8 +69,8 @@ the database has no portfolio yet.
 				}
 			}
 			var breakers ingress.BreakerSource
-			if a.router != nil {
-				breakers = a.router
+			if a.breakers != nil {
+				breakers = a.breakers
 			}
 			srv, err := ingress.New(ingress.Deps{
 				Engine: a.engine, Patterns: a.patterns, Registry: a.registry,
