@@ -36,6 +36,11 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeBadRequest       = "bad_request"
 	CodeUnsupportedMedia = "unsupported_media_type"
+
+	// Codes of authentication and authorisation at the HTTP edge.
+	CodeUnauthenticated = "unauthenticated"
+	CodeForbidden       = "forbidden"
+	CodeRateLimited     = "rate_limited"
 )
 
 // CodeInfo is what a code means to each part of the engine.
@@ -82,6 +87,13 @@ var Codes = map[string]CodeInfo{
 	CodeMethodNotAllowed:     {http.StatusMethodNotAllowed, false, false, "The method is not allowed on this resource"},
 	CodeBadRequest:           {http.StatusBadRequest, false, false, "The request is malformed"},
 	CodeUnsupportedMedia:     {http.StatusUnsupportedMediaType, false, false, "The request body has an unsupported media type"},
+	// Missing, expired, malformed or wrongly signed credentials; also a
+	// failed login, which never says whether the email exists.
+	CodeUnauthenticated: {http.StatusUnauthorized, false, false, "The request needs valid credentials"},
+	// The caller's role is below the route's; objects of other users are
+	// not_found instead, so their ids are not confirmed.
+	CodeForbidden:   {http.StatusForbidden, false, false, "The caller's role does not allow this"},
+	CodeRateLimited: {http.StatusTooManyRequests, false, false, "Too many attempts; retry later"},
 }
 
 // Info returns a code's row; an unknown code is treated as internal, so a

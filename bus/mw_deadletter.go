@@ -128,6 +128,11 @@ func recordDeadLetter(ctx context.Context, b *Bus, store DeadLetterStore, log *s
 		return "", false, fmt.Errorf("record dead letter of %s: %w", dl.Capability, err)
 	}
 	dl.ID = id
+	if b.cfg.Worker {
+		// A worker account may not publish dead letters; the record is
+		// written, and the orchestrator announces the step's end.
+		return id, orphan, nil
+	}
 	data, err := json.Marshal(dl)
 	if err != nil {
 		return "", false, fmt.Errorf("encode dead letter: %w", err)

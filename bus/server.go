@@ -46,6 +46,27 @@ type Config struct {
 	DLQMaxAge time.Duration
 	// EventsMaxAge bounds how long run events stay on the EVENTS stream.
 	EventsMaxAge time.Duration
+
+	// Accounts are the users of the listener, which requires
+	// authentication: Listen without accounts is refused. In-process
+	// connections need none of them.
+	Accounts []Account
+	// TLSCertFile and TLSKeyFile, when set, put TLS on the listener.
+	TLSCertFile string
+	TLSKeyFile  string
+
+	// User and Password, or NKeySeedFile, are this process's credentials
+	// on the server at URL; TLSCAFile verifies that server's certificate.
+	User         string
+	Password     string
+	NKeySeedFile string
+	TLSCAFile    string
+	// Worker says the process connects with a worker account: it creates
+	// no streams (the orchestrator's process does), publishes nothing but
+	// step results (its dead letters are recorded in PostgreSQL and
+	// announced by the orchestrator's step.dead_lettered run event), and
+	// reads its replies under InboxPrefix(AccountWorker).
+	Worker bool
 }
 
 // Work-queue storage choices.
@@ -61,6 +82,9 @@ type Bus struct {
 	Conn *nats.Conn
 	JS   jetstream.JetStream
 	log  *slog.Logger
+	// internalPassword authenticates in-process connections when the
+	// server has users ("" when it has none).
+	internalPassword string
 }
 
 // Start runs the embedded server (unless cfg.URL is set), connects, and
@@ -79,18 +103,20 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		cfg.EventsMaxAge = 24 * time.Hour
 	}
 	b := &Bus{cfg: cfg, log: log}
-	var opts []nats.Option
-	opts = append(opts, nats.Name("dawsos"), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond))
 	if cfg.URL == "" {
-		srv, err := startEmbedded(cfg)
+		srv, internal, err := startEmbedded(cfg)
 		if err != nil {
 			return nil, err
 		}
-		b.srv = srv
-		opts = append(opts, nats.InProcessServer(srv))
+		b.srv, b.internalPassword = srv, internal
 		if cfg.Listen != "" {
-			log.Info("nats listening", "url", b.ClientURL())
+			log.Info("nats listening", "url", b.ClientURL(), "accounts", len(cfg.Accounts), "tls", cfg.TLSCertFile != "")
 		}
+	}
+	opts, err := b.connOptions("dawsos")
+	if err != nil {
+		b.Close()
+		return nil, err
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
@@ -108,6 +134,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 		return nil, fmt.Errorf("open jetstream: %w", err)
 	}
 	b.JS = js
+	if cfg.Worker {
+		// The orchestrator's process creates the streams; a worker
+		// account may not.
+		return b, nil
+	}
 	if err := b.ensureStreams(ctx); err != nil {
 		b.Close()
 		return nil, err
@@ -115,9 +146,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger) (*Bus, error) {
 	return b, nil
 }
 
-func startEmbedded(cfg Config) (*server.Server, error) {
+// startEmbedded starts the in-process server and returns it with the
+// password of its in-process user ("" when it has no users).
+func startEmbedded(cfg Config) (*server.Server, string, error) {
 	if cfg.StoreDir == "" {
-		return nil, errors.New("nats store directory is empty")
+		return nil, "", errors.New("nats store directory is empty")
 	}
 	o := &server.Options{
 		ServerName:         "dawsos",
@@ -139,11 +172,11 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 	if cfg.Listen != "" {
 		host, port, err := net.SplitHostPort(cfg.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("nats.listen %q: %w", cfg.Listen, err)
+			return nil, "", fmt.Errorf("nats.listen %q: %w", cfg.Listen, err)
 		}
 		p, err := strconv.Atoi(port)
 		if err != nil {
-			return nil, fmt.Errorf("nats.listen %q: port: %w", cfg.Listen, err)
+			return nil, "", fmt.Errorf("nats.listen %q: port: %w", cfg.Listen, err)
 		}
 		if p == 0 {
 			p = server.RANDOM_PORT
@@ -152,27 +185,34 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 		o.Host = host
 		o.Port = p
 	}
+	internal, err := configureAuth(o, cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := configureTLS(o, cfg); err != nil {
+		return nil, "", err
+	}
 	srv, err := server.NewServer(o)
 	if err != nil {
-		return nil, fmt.Errorf("create embedded nats: %w", err)
+		return nil, "", fmt.Errorf("create embedded nats: %w", err)
 	}
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
 		if cfg.Listen != "" {
-			return nil, fmt.Errorf("embedded nats not ready within 10s (is %s in use?)", cfg.Listen)
+			return nil, "", fmt.Errorf("embedded nats not ready within 10s (is %s in use?)", cfg.Listen)
 		}
-		return nil, errors.New("embedded nats not ready within 10s")
+		return nil, "", errors.New("embedded nats not ready within 10s")
 	}
-	return srv, nil
+	return srv, internal, nil
 }
 
 // connect opens another client connection to the same server, for parts
 // that must not share the main one.
 func (b *Bus) connect(name string) (*nats.Conn, error) {
-	opts := []nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(250 * time.Millisecond)}
-	if b.srv != nil {
-		opts = append(opts, nats.InProcessServer(b.srv))
+	opts, err := b.connOptions(name)
+	if err != nil {
+		return nil, err
 	}
 	nc, err := nats.Connect(b.cfg.URL, opts...)
 	if err != nil {

@@ -23,6 +23,9 @@ const (
 	resultPrefix = "dawsos.result."
 	dlqPrefix    = "dawsos.dlq."
 	runPrefix    = "dawsos.run."
+	// deliverPrefix roots the deliver subjects of the push consumers of
+	// step requests.
+	deliverPrefix = "_deliver."
 
 	// ResultsConsumer is the durable consumer the orchestrator reads
 	// results with; every orchestrator process shares it.

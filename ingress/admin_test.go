@@ -250,7 +250,7 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Fatalf("start second bus: %v", err)
 	}
 	closed.Close()
-	srv, err := ingress.New(ingress.Deps{Engine: e.engine, Patterns: e.set, DB: e.db, Bus: closed}, ingress.Config{})
+	srv, err := ingress.New(ingress.Deps{Engine: e.engine, Patterns: e.set, DB: e.db, Bus: closed}, withAuth(ingress.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}

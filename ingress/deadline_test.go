@@ -87,7 +87,7 @@ func (e *env) server(t *testing.T, cfg ingress.Config, log *logRecords) *ingress
 	if cfg.WaitMax == 0 {
 		cfg.WaitMax = 20 * time.Second
 	}
-	srv, err := ingress.New(ingress.Deps{Engine: e.engine, Patterns: e.set, DB: e.db, Bus: e.bus, Logger: logger}, cfg)
+	srv, err := ingress.New(ingress.Deps{Engine: e.engine, Patterns: e.set, DB: e.db, Bus: e.bus, Logger: logger}, withAuth(cfg))
 	if err != nil {
 		t.Fatalf("new ingress: %v", err)
 	}
@@ -150,7 +150,7 @@ func rawRequest(method, path, cid, body string) string {
 func TestRequestDeadline(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	slow := &env{srv: e.server(t, ingress.Config{RequestTimeout: 500 * time.Millisecond}, nil)}
+	slow := &env{srv: e.server(t, ingress.Config{RequestTimeout: 500 * time.Millisecond}, nil), users: e.users}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 
@@ -199,6 +199,7 @@ func TestRequestDeadline(t *testing.T) {
 			return
 		}
 		req.Header.Set("X-Correlation-ID", "held")
+		req.Header.Set("Authorization", e.users.admin.bearer())
 		// app.Test gives up after 30 s, long after the 500 ms deadline.
 		resp, err := slow.srv.App().Test(req, 30000)
 		if err != nil {
@@ -230,7 +231,7 @@ func TestRequestDeadline(t *testing.T) {
 func TestWaitOutlastsRequestTimeout(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
-	short := &env{srv: e.server(t, ingress.Config{RequestTimeout: 2 * time.Second}, nil)}
+	short := &env{srv: e.server(t, ingress.Config{RequestTimeout: 2 * time.Second}, nil), users: e.users}
 	resp, body := short.do(t, "POST", "/v1/runs?wait=3s", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":5000}}`, nil)
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("POST ?wait=3s with a 2 s request timeout on a 10 s run: status %d, want 202; body %s", resp.StatusCode, body)
@@ -256,7 +257,7 @@ func TestDisconnectEndsWait(t *testing.T) {
 	}
 	// The run takes over 10 s: if the server missed the disconnect, the
 	// wait would end with the run (200), not with the client (499).
-	req := rawRequest("POST", "/v1/runs?wait=20s", "gone-client", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":5000}}`)
+	req := rawAs(e.users.admin, "POST", "/v1/runs?wait=20s", "gone-client", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":5000}}`)
 	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatalf("send the request: %v", err)
 	}
@@ -283,7 +284,7 @@ func TestDisconnectEndsStream(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dial %s: %v", addr, err)
 	}
-	if _, err := io.WriteString(conn, rawRequest("GET", a.Links.Events, "stream-client", "")); err != nil {
+	if _, err := io.WriteString(conn, rawAs(e.users.admin, "GET", a.Links.Events, "stream-client", "")); err != nil {
 		t.Fatalf("send the request: %v", err)
 	}
 	// The stream has started once its retry field arrives.
@@ -319,7 +320,7 @@ func TestPipelinedRequestSurvivesWatch(t *testing.T) {
 	if err := conn.SetDeadline(time.Now().Add(30 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	first := rawRequest("POST", "/v1/runs?wait=2s", "first", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":3000}}`)
+	first := rawAs(e.users.admin, "POST", "/v1/runs?wait=2s", "first", `{"pattern":"test_chain","inputs":{"n":1,"sleep_ms":3000}}`)
 	if _, err := io.WriteString(conn, first); err != nil {
 		t.Fatalf("send the first request: %v", err)
 	}
@@ -352,7 +353,7 @@ func TestPipelinedRequestSurvivesWatch(t *testing.T) {
 // deadline and the disconnect watch's timer are included.
 func BenchmarkQuickRequest(b *testing.B) {
 	var noAgents *bus.AgentRouter
-	srv, err := ingress.New(ingress.Deps{Breakers: noAgents, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, ingress.Config{})
+	srv, err := ingress.New(ingress.Deps{Breakers: noAgents, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}, withAuth(ingress.Config{}))
 	if err != nil {
 		b.Fatal(err)
 	}

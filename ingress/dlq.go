@@ -15,17 +15,33 @@ import (
 	"github.com/dawsos/dawsos/storage"
 )
 
-// requestedBy names who asked for a replay. There is no authentication yet,
-// so it is the API plus the request's correlation id, which leads to the
-// request in the logs.
-func requestedBy(c *fiber.Ctx) string { return "api:" + correlationOf(c) }
+// requestedBy names who asked for a replay: the user, and the request's
+// correlation id, which leads to the request in the logs and the audit
+// log.
+func requestedBy(c *fiber.Ctx) string {
+	who := "anonymous"
+	if p := principalOf(c); p != nil {
+		who = "user:" + p.UserID.String()
+	}
+	return who + " (correlation " + correlationOf(c) + ")"
+}
+
+// ownRunsOnly is the user whose runs a caller may see: every user's ("")
+// for an ADMIN, the caller's own otherwise.
+func ownRunsOnly(c *fiber.Ctx) string {
+	p := principalOf(c)
+	if p == nil || p.isAdmin() {
+		return ""
+	}
+	return p.UserID.String()
+}
 
 func (s *Server) listDeadLetters(c *fiber.Ctx) error {
 	limit, err := limitQuery(c, 100, 1000)
 	if err != nil {
 		return err
 	}
-	f := storage.DeadLetterFilter{Capability: c.Query("capability"), Status: c.Query("status"), Limit: limit}
+	f := storage.DeadLetterFilter{Capability: c.Query("capability"), Status: c.Query("status"), UserID: ownRunsOnly(c), Limit: limit}
 	switch f.Status {
 	case "", "pending", "replayed":
 	default:
@@ -98,6 +114,11 @@ func (s *Server) replayDeadLetter(c *fiber.Ctx) error {
 	if err := decodeBody(c, &body, true); err != nil {
 		return err
 	}
+	// Edited arguments must not point the step at another user's
+	// portfolio.
+	if err := s.checkPortfolioRefs(c, "args", rawObject(body.Args)); err != nil {
+		return err
+	}
 	r, err := s.deps.Engine.Replay(c.UserContext(), orchestrator.ReplayRequest{
 		DeadLetterID: id, Args: body.Args, Token: body.Token, RequestedBy: requestedBy(c),
 	})
@@ -123,7 +144,9 @@ func (s *Server) replayCapability(c *fiber.Ctx) error {
 			Message: "field capability is required",
 			Fields:  []agents.FieldIssue{{Field: "capability", Code: patterns.FieldMissing, Message: "field capability is required"}}}
 	}
-	outs, err := s.deps.Engine.ReplayCapability(c.UserContext(), body.Capability, requestedBy(c))
+	setAuditDetails(c, map[string]any{"capability": body.Capability})
+	outs, err := s.deps.Engine.ReplayCapability(c.UserContext(), orchestrator.BulkReplayRequest{
+		Capability: body.Capability, UserID: ownRunsOnly(c), RequestedBy: requestedBy(c)})
 	if err != nil {
 		return &capabilityError{capability: body.Capability, err: err}
 	}

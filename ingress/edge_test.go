@@ -51,7 +51,7 @@ func TestEdgeAnswersProblemsForBadRequests(t *testing.T) {
 		{"two different Content-Length headers", "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 9\r\n\r\n{}", 400, "bad_request", ""},
 		{"NUL in a query parameter", "GET /v1/runs?pattern=a%00b HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request", "pattern"},
 		{"invalid UTF-8 in a query parameter", "GET /v1/dlq?capability=%ff%fe HTTP/1.1\r\nHost: x\r\n\r\n", 400, "bad_request", "capability"},
-		{"NUL in a JSON string", "POST /v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 69\r\n\r\n" +
+		{"NUL in a JSON string", "POST /v1/runs HTTP/1.1\r\nHost: x\r\nAuthorization: " + e.users.admin.bearer() + "\r\nContent-Type: application/json\r\nContent-Length: 69\r\n\r\n" +
 			`{"pattern":"test_chain","inputs":{"n":1},"idempotency_key":"a\u0000"}`, 422, "invalid_input", "idempotency_key"},
 	}
 	for _, c := range cases {

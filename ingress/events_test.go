@@ -62,12 +62,13 @@ func readEvents(t *testing.T, resp *http.Response, max int) []sseEvent {
 	return out
 }
 
-func openStream(t *testing.T, ctx context.Context, url, lastID string) *http.Response {
+func openStream(t *testing.T, ctx context.Context, url, lastID string, as testUser) *http.Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", as.bearer())
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
@@ -103,14 +104,14 @@ func TestEventStream(t *testing.T) {
 	a := decode[accepted](t, body)
 	url := base + a.Links.Events
 
-	first := openStream(t, ctx, url, "")
+	first := openStream(t, ctx, url, "", e.users.admin)
 	part1 := readEvents(t, first, 3)
 	first.Body.Close()
 	if len(part1) != 3 {
 		t.Fatalf("first connection: %d events, want 3", len(part1))
 	}
 
-	second := openStream(t, ctx, url, strconv.FormatInt(part1[2].ID, 10))
+	second := openStream(t, ctx, url, strconv.FormatInt(part1[2].ID, 10), e.users.admin)
 	part2 := readEvents(t, second, 0) // the server closes after run.completed
 	second.Body.Close()
 
@@ -142,13 +143,13 @@ func TestEventStream(t *testing.T) {
 
 	// ?after= resumes the same way; resuming at the end gives nothing
 	// but still closes, because the run has ended.
-	end := openStream(t, ctx, url+"?after="+strconv.FormatInt(all[len(all)-1].ID-1, 10), "")
+	end := openStream(t, ctx, url+"?after="+strconv.FormatInt(all[len(all)-1].ID-1, 10), "", e.users.admin)
 	tail := readEvents(t, end, 0)
 	end.Body.Close()
 	if len(tail) != 1 || tail[0].Type != "run.completed" {
 		t.Errorf("?after=<last-1>: %+v, want only run.completed", tail)
 	}
-	done := openStream(t, ctx, url, strconv.FormatInt(all[len(all)-1].ID, 10))
+	done := openStream(t, ctx, url, strconv.FormatInt(all[len(all)-1].ID, 10), e.users.admin)
 	rest := readEvents(t, done, 0) // returns only because the server closes
 	done.Body.Close()
 	if len(rest) != 0 {
@@ -169,7 +170,7 @@ func TestEventStreamKeepAlive(t *testing.T) {
 	a := decode[accepted](t, body)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp := openStream(t, ctx, base+a.Links.Events, "")
+	resp := openStream(t, ctx, base+a.Links.Events, "", e.users.admin)
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	keptAlive := false

@@ -107,6 +107,9 @@ type env struct {
 	set    *patterns.Set
 	srv    *ingress.Server
 	reg    *prometheus.Registry
+	// users are the database's users; e.do acts as users.admin unless
+	// told otherwise.
+	users people
 }
 
 const testBodyLimit = 4096
@@ -171,7 +174,7 @@ func setup(t *testing.T) *env {
 	srv, err := ingress.New(ingress.Deps{
 		Engine: engine, Patterns: set, Registry: reg, Catalog: cat, Breakers: router, DB: db, Bus: b,
 		Gatherer: promReg, Registerer: promReg, Logger: log,
-	}, ingress.Config{BodyLimit: testBodyLimit, WaitMax: 20 * time.Second, KeepAlive: 200 * time.Millisecond, Version: "test"})
+	}, withAuth(ingress.Config{BodyLimit: testBodyLimit, WaitMax: 20 * time.Second, KeepAlive: 200 * time.Millisecond, Version: "test"}))
 	if err != nil {
 		t.Fatalf("new ingress: %v", err)
 	}
@@ -180,7 +183,7 @@ func setup(t *testing.T) *env {
 		defer scancel()
 		_ = srv.Shutdown(sctx)
 	})
-	return &env{db: db, bus: b, engine: engine, set: set, srv: srv, reg: promReg}
+	return &env{db: db, bus: b, engine: engine, set: set, srv: srv, reg: promReg, users: newPeople(t, db)}
 }
 
 // listen serves the app on a free loopback port until the test ends and
@@ -210,6 +213,8 @@ func (e *env) listen(t *testing.T) string {
 }
 
 // do sends one request through app.Test and returns the response and body.
+// It acts as the ADMIN unless header sets Authorization (to "" for no
+// credential at all).
 func (e *env) do(t *testing.T, method, path, body string, header map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	var r io.Reader
@@ -223,8 +228,13 @@ func (e *env) do(t *testing.T, method, path, body string, header map[string]stri
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if _, ok := header["Authorization"]; !ok && e.users.admin.Token != "" {
+		req.Header.Set("Authorization", e.users.admin.bearer())
+	}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := e.srv.App().Test(req, 30000)
 	if err != nil {

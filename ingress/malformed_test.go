@@ -91,6 +91,7 @@ func TestEveryRouteRefusesMalformedInput(t *testing.T) {
 				continue
 			}
 			req.Header.Set("Content-Type", c.ctype)
+			req.Header.Set("Authorization", e.users.admin.bearer())
 			sent++
 			resp, err := e.srv.App().Test(req, 30000)
 			if err != nil {

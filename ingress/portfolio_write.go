@@ -29,7 +29,7 @@ import (
 // registerPortfolioWriteRoutes adds the portfolio write routes under r
 // (/v1). Fiber v2 reads ':' in a path as a parameter, so the custom
 // methods (transactions:import, prices:import) escape it.
-func (s *Server) registerPortfolioWriteRoutes(r fiber.Router) {
+func (s *Server) registerPortfolioWriteRoutes(r guardedRouter) {
 	h := portfolioWriteHandlers{db: s.deps.DB, reg: s.deps.Registry, now: time.Now}
 	r.Post("/portfolios", h.create)
 	r.Get("/portfolios/:id", h.get)
@@ -81,10 +81,15 @@ func (h portfolioWriteHandlers) create(c *fiber.Ctx) error {
 	case len(p.Name) > 200:
 		issue("name", patterns.FieldInvalid, "name is longer than 200 bytes")
 	}
+	caller := principalOf(c)
 	if req.OwnerID == "" {
-		issue("owner_id", patterns.FieldMissing, "owner_id is required")
+		// A portfolio belongs to whoever creates it unless an ADMIN
+		// creates it for someone.
+		p.OwnerID = caller.UserID
 	} else if u, err := uuid.Parse(req.OwnerID); err != nil {
 		issue("owner_id", patterns.FieldInvalidFormat, fmt.Sprintf("owner_id must be a uuid, got %q", req.OwnerID))
+	} else if u != caller.UserID && !caller.isAdmin() {
+		return agents.Errorf(agents.CodeForbidden, "only an ADMIN may create a portfolio for another user")
 	} else {
 		p.OwnerID = u
 	}
@@ -133,8 +138,10 @@ func (h portfolioWriteHandlers) create(c *fiber.Ctx) error {
 			return invalid("the portfolio is invalid", issues)
 		}
 		var err error
-		created, err = storage.CreatePortfolio(ctx, tx, p)
-		return err
+		if created, err = storage.CreatePortfolio(ctx, tx, p); err != nil {
+			return err
+		}
+		return storage.Audit(ctx, tx, "portfolio:"+created.ID.String())
 	})
 	if errors.Is(err, storage.ErrAlreadyExists) {
 		msg := fmt.Sprintf("owner %s already has a portfolio named %q", p.OwnerID, p.Name)

@@ -29,6 +29,8 @@ type writeEnv struct {
 	db   *storage.DB
 	ctx  context.Context
 	user uuid.UUID
+	// token acts as user.
+	token string
 }
 
 func setupWrite(t *testing.T) *writeEnv {
@@ -41,13 +43,23 @@ func setupWrite(t *testing.T) *writeEnv {
 	// with their contracts checked, as in every test.
 	reg := agents.NewRegistry(agents.Options{DB: db, Logger: log, CheckContracts: true})
 	reg.Add(analyst.New(agents.Deps{DB: db, Logger: log}))
-	s := &Server{deps: Deps{DB: db, Registry: reg}, log: log, stopping: make(chan struct{})}
+	signer, err := NewHS256Signer([]byte("portfolio-write-tests-secret-32-bytes!"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{deps: Deps{DB: db, Registry: reg}, log: log, stopping: make(chan struct{}),
+		auth: newAuthenticator(signer, db, 0), guardedKeys: map[string]bool{}}
 	app := fiber.New(fiber.Config{ErrorHandler: s.handleError, DisableStartupMessage: true, Immutable: true})
 	app.Use(s.correlation)
-	s.registerPortfolioWriteRoutes(app.Group("/v1"))
+	s.registerPortfolioWriteRoutes(s.guarded(app.Group("/v1"), "/v1"))
 	e := &writeEnv{app: app, db: db, ctx: ctx}
-	if err := db.QueryRow(ctx, `INSERT INTO users (email, password_hash) VALUES ('owner@example.com', 'x') RETURNING id`, nil, &e.user); err != nil {
+	// An ADMIN, so the validation of owner_id for any user can be tested;
+	// the ownership rules have their own tests.
+	if err := db.QueryRow(ctx, `INSERT INTO users (email, password_hash, role) VALUES ('owner@example.com', 'x', 'ADMIN') RETURNING id`, nil, &e.user); err != nil {
 		t.Fatalf("insert user: %v", err)
+	}
+	if e.token, _, err = signer.Mint(e.user, "ADMIN", uuid.Nil, time.Hour); err != nil {
+		t.Fatal(err)
 	}
 	for _, sec := range []storage.Security{
 		{Symbol: "NKE", Name: "Nike", Type: storage.SecurityEquity, Currency: "USD", Active: true},
@@ -69,6 +81,7 @@ func (e *writeEnv) do(t *testing.T, method, path, contentType, body string) (int
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
+	req.Header.Set("Authorization", "Bearer "+e.token)
 	resp, err := e.app.Test(req, 30000)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)

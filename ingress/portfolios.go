@@ -18,7 +18,7 @@ import (
 // import routes can grow here without touching the rest of the ingress.
 
 // registerPortfolioRoutes adds the portfolio routes under r (/v1).
-func registerPortfolioRoutes(r fiber.Router, deps Deps) {
+func registerPortfolioRoutes(r guardedRouter, deps Deps) {
 	h := portfolioHandlers{db: deps.DB}
 	r.Get("/portfolios", h.list)
 }
@@ -49,7 +49,10 @@ func viewPortfolio(p storage.Portfolio) portfolioView {
 	return v
 }
 
-// list is GET /v1/portfolios?owner_id=&active=true.
+// list is GET /v1/portfolios?owner_id=&active=true: the caller's
+// portfolios (an ADMIN's: everyone's, or owner_id's). Another owner_id
+// than the caller's own gives an empty list, not an error, so it confirms
+// nothing.
 func (h portfolioHandlers) list(c *fiber.Ctx) error {
 	var f storage.PortfolioFilter
 	if v := c.Query("owner_id"); v != "" {
@@ -58,6 +61,12 @@ func (h portfolioHandlers) list(c *fiber.Ctx) error {
 			return paramError("owner_id", patterns.FieldInvalidFormat, fmt.Sprintf("query parameter owner_id must be a uuid, got %q", v))
 		}
 		f.OwnerID = u
+	}
+	if p := principalOf(c); p != nil && !p.isAdmin() {
+		if f.OwnerID != uuid.Nil && f.OwnerID != p.UserID {
+			return writeJSON(c, http.StatusOK, map[string]any{"portfolios": []portfolioView{}})
+		}
+		f.OwnerID = p.UserID
 	}
 	if v := c.Query("active"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -146,6 +146,10 @@ func (s *Server) writeProblem(c *fiber.Ctx, p Problem) {
 		body = []byte(`{"type":"about:blank","status":500}`)
 	}
 	c.Set(fiber.HeaderContentType, ContentTypeProblem)
+	if p.Status == http.StatusUnauthorized {
+		// RFC 6750: say which scheme the credential must use.
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="dawsos"`)
+	}
 	if p.Status == http.StatusServiceUnavailable {
 		// Every 503 is worth another try; say when.
 		c.Set(fiber.HeaderRetryAfter, retryAfter(p.Code))

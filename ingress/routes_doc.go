@@ -20,6 +20,12 @@ var (
 		"POST /v1/patterns/validate":                    map[string]any{}, // a pattern document
 		"POST /v1/portfolios/:id/transactions\\:import": "text/csv",
 		"POST /v1/prices\\:import":                      "text/csv",
+		"POST /v1/auth/login":                           loginBody{},
+		"POST /v1/auth/refresh":                         refreshBody{},
+		"POST /v1/auth/logout":                          logoutBody{},
+		"POST /v1/auth/keys":                            keyBody{},
+		"POST /v1/users":                                newUserBody{},
+		"PATCH /v1/users/:id":                           userPatch{},
 	}
 	queryOf = map[string][]string{
 		"POST /v1/runs":           {"wait"},
@@ -29,6 +35,7 @@ var (
 		"GET /v1/portfolios":      {"owner_id", "active"},
 		"POST /v1/portfolios/:id/transactions\\:import": {"dry_run"},
 		"POST /v1/prices\\:import":                      {"dry_run"},
+		"GET /v1/audit":                                 {"user_id", "action", "outcome", "before", "limit"},
 	}
 )
 

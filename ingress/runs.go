@@ -68,6 +68,9 @@ func (s *Server) submitRun(c *fiber.Ctx) error {
 		return &agents.Error{Code: agents.CodeInvalidInput, Message: "field pattern is required",
 			Fields: []agents.FieldIssue{{Field: "pattern", Code: patterns.FieldMissing, Message: "field pattern is required"}}}
 	}
+	if err := s.checkPortfolioRefs(c, "inputs", body.Inputs); err != nil {
+		return err
+	}
 	cid := correlationOf(c)
 	ctx := c.UserContext()
 	if wait > 0 {
@@ -77,9 +80,12 @@ func (s *Server) submitRun(c *fiber.Ctx) error {
 		ctx, cancel = waitContext(c, wait)
 		defer cancel()
 	}
+	p := principalOf(c)
 	sub, err := s.deps.Engine.Submit(ctx, orchestrator.SubmitRequest{
-		Pattern: body.Pattern, Inputs: body.Inputs, IdempotencyKey: body.IdempotencyKey,
+		Pattern: body.Pattern, Inputs: body.Inputs, IdempotencyKey: scopedKey(p, body.IdempotencyKey),
 		AsOfDate: body.AsOfDate, AllowStalePack: body.AllowStalePack, CorrelationID: cid,
+		// The submitter comes from the credential, never from the body.
+		UserID: p.UserID.String(),
 	})
 	if err != nil {
 		return err
@@ -106,6 +112,15 @@ func (s *Server) submitRun(c *fiber.Ctx) error {
 		status = http.StatusOK
 	}
 	return writeJSON(c, status, acceptedRun{RunID: sub.RunID, Status: doc.Status, Links: links})
+}
+
+// scopedKey puts an idempotency key in its user's namespace, so that one
+// user's key can neither name nor block another user's run.
+func scopedKey(p *Principal, key string) string {
+	if key == "" {
+		return ""
+	}
+	return p.UserID.String() + "/" + key
 }
 
 // parseWait accepts a Go duration ("30s", "1m") or whole seconds ("30").
@@ -230,7 +245,8 @@ func (s *Server) listRuns(c *fiber.Ctx) error {
 	default:
 		return paramError("status", patterns.FieldInvalid, fmt.Sprintf("query parameter status must be one of running, succeeded, partial, failed, canceled, got %q", status))
 	}
-	runs, err := s.deps.Engine.List(c.UserContext(), storage.RunFilter{Pattern: c.Query("pattern"), Status: status, Before: before, Limit: limit})
+	runs, err := s.deps.Engine.List(c.UserContext(), storage.RunFilter{Pattern: c.Query("pattern"), Status: status,
+		UserID: ownRunsOnly(c), Before: before, Limit: limit})
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/bus"
@@ -75,6 +77,31 @@ type Config struct {
 	Poll time.Duration
 	// Version is reported by /healthz.
 	Version string
+	// Auth configures authentication; Auth.Signer is required.
+	Auth AuthConfig
+	// Metrics says who may scrape /metrics without a token:
+	// MetricsLoopback (the default), MetricsOpen or MetricsToken.
+	Metrics string
+}
+
+// AuthConfig is the auth section of the configuration.
+type AuthConfig struct {
+	// Signer signs and verifies access tokens (required).
+	Signer *Signer
+	// AccessTTL is the lifetime of an access token (15 min when zero);
+	// RefreshTTL that of a login session and its refresh tokens (30 days
+	// when zero).
+	AccessTTL  time.Duration
+	RefreshTTL time.Duration
+	// CacheTTL is how long the state behind a credential (role, active,
+	// session, key) is trusted before it is read again (2 s when zero).
+	CacheTTL time.Duration
+	// LoginWindow, LoginFailures and LoginFailuresPerAddress bound failed
+	// logins: that many per account, and per client address, in each
+	// window (15 min, 5 and 20 when zero).
+	LoginWindow             time.Duration
+	LoginFailures           int
+	LoginFailuresPerAddress int
 }
 
 // Server is the HTTP front door. Create it with New, run it with Listen or
@@ -89,6 +116,16 @@ type Server struct {
 	// end and the listener can drain.
 	stopping chan struct{}
 	stopOnce sync.Once
+
+	auth    *authenticator
+	limiter *loginLimiter
+	// dummyHash is what a login for an unknown email is compared with, so
+	// it costs what a known one costs.
+	dummyHash []byte
+	// guardedKeys are the routes added through the guarded router;
+	// routeErrs those it refused for want of a rule.
+	guardedKeys map[string]bool
+	routeErrs   []string
 }
 
 // New builds the app and registers the ingress's metrics collectors on
@@ -116,7 +153,24 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		// A nil *bus.AgentRouter in the interface means "no agents here".
 		deps.Breakers = nil
 	}
-	s := &Server{deps: deps, cfg: cfg, log: deps.Logger, stopping: make(chan struct{})}
+	if err := cfg.Auth.defaults(); err != nil {
+		return nil, err
+	}
+	switch cfg.Metrics {
+	case "":
+		cfg.Metrics = MetricsLoopback
+	case MetricsLoopback, MetricsOpen, MetricsToken:
+	default:
+		return nil, fmt.Errorf("ingress: metrics access %q is not %s, %s or %s", cfg.Metrics, MetricsLoopback, MetricsOpen, MetricsToken)
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(uuid.NewString()), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, fmt.Errorf("ingress: hash the stand-in password: %w", err)
+	}
+	s := &Server{deps: deps, cfg: cfg, log: deps.Logger, stopping: make(chan struct{}),
+		auth:      newAuthenticator(cfg.Auth.Signer, deps.DB, cfg.Auth.CacheTTL),
+		limiter:   newLoginLimiter(cfg.Auth.LoginWindow, cfg.Auth.LoginFailures, cfg.Auth.LoginFailuresPerAddress),
+		dummyHash: dummy, guardedKeys: map[string]bool{}}
 	if deps.Registerer != nil {
 		if err := registerCollectors(deps.Registerer, deps.DB); err != nil {
 			return nil, err
@@ -135,6 +189,9 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	})
 	s.app.Use(s.correlation, s.accessLog, s.recoverPanic, s.requestContext, s.checkText)
 	s.routes()
+	if err := s.checkRoutes(); err != nil {
+		return nil, err
+	}
 	s.app.Server().Handler = s.guardEdge(s.app.Server().Handler)
 	s.app.Server().HeaderReceived = headerReceived
 	return s, nil
@@ -143,19 +200,22 @@ func New(deps Deps, cfg Config) (*Server, error) {
 // App returns the Fiber app, for app.Test in tests and for mounting.
 func (s *Server) App() *fiber.App { return s.app }
 
+// routes adds every route through the guarded router, which gives each
+// the rule of routeAccess.
 func (s *Server) routes() {
-	a := s.app
+	a := s.guarded(s.app, "")
 	a.Get("/healthz", s.healthz)
 	a.Get("/readyz", s.readyz)
 	a.Get("/metrics", s.metrics())
 
-	v1 := a.Group("/v1")
+	v1 := s.guarded(s.app.Group("/v1"), "/v1")
+	s.registerAuthRoutes(v1)
+	s.registerAdminRoutes(v1)
 	v1.Post("/runs", s.submitRun)
 	v1.Get("/runs", s.listRuns)
 	v1.Get("/runs/:id", s.getRun)
 	v1.Post("/runs/:id/cancel", s.cancelRun)
 	v1.Get("/runs/:id/events", s.runEvents)
-	v1.Get("/files/:id", s.getFile)
 
 	v1.Get("/patterns", s.listPatterns)
 	v1.Post("/patterns/validate", s.validatePattern)
@@ -169,9 +229,40 @@ func (s *Server) routes() {
 	v1.Post("/dlq/replay", s.replayCapability)
 	v1.Get("/dlq/:id", s.getDeadLetter)
 	v1.Post("/dlq/:id/replay", s.replayDeadLetter)
+	v1.Get("/files/:id", s.getFile)
 
 	registerPortfolioRoutes(v1, s.deps)
 	s.registerPortfolioWriteRoutes(v1)
+}
+
+// checkRoutes refuses a server with a route that has no access rule, or
+// was added around the guarded router.
+func (s *Server) checkRoutes() error {
+	if len(s.routeErrs) > 0 {
+		return checkRouteTable(s.routeErrs, nil)
+	}
+	var keys []string
+	for _, r := range s.app.GetRoutes(true) {
+		method := r.Method
+		if method == fiber.MethodHead {
+			method = fiber.MethodGet
+		}
+		keys = append(keys, method+" "+r.Path)
+	}
+	return checkRouteTable(keys, s.guardedKeys)
+}
+
+func (a *AuthConfig) defaults() error {
+	if a.Signer == nil {
+		return errors.New("ingress: no access-token signer (auth.jwt_secret or auth.jwt_key_file)")
+	}
+	if a.AccessTTL <= 0 {
+		a.AccessTTL = 15 * time.Minute
+	}
+	if a.RefreshTTL <= 0 {
+		a.RefreshTTL = 30 * 24 * time.Hour
+	}
+	return nil
 }
 
 // Listen serves on addr until Shutdown. A port already in use is reported

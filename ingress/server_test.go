@@ -9,6 +9,7 @@ import (
 
 	"github.com/dawsos/dawsos/bus"
 	"github.com/dawsos/dawsos/ingress"
+	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
 // TestListenPortInUse checks that a taken port is reported as such, naming
@@ -21,7 +22,7 @@ func TestListenPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	var noAgents *bus.AgentRouter // a process without agents
-	srv, err := ingress.New(ingress.Deps{Breakers: noAgents}, ingress.Config{})
+	srv, err := ingress.New(ingress.Deps{Breakers: noAgents}, withAuth(ingress.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,11 +43,12 @@ func TestListenPortInUse(t *testing.T) {
 func TestNoAgents(t *testing.T) {
 	t.Parallel()
 	var noAgents *bus.AgentRouter
-	srv, err := ingress.New(ingress.Deps{Breakers: noAgents}, ingress.Config{})
+	db := pgtest.NewDB(t) // for the credentials only
+	srv, err := ingress.New(ingress.Deps{Breakers: noAgents, DB: db}, withAuth(ingress.Config{}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{srv: srv}
+	e := &env{srv: srv, users: newPeople(t, db)}
 	resp, body := e.do(t, "GET", "/v1/breakers", "", nil)
 	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != `{"breakers":[]}` {
 		t.Errorf("GET /v1/breakers without agents: status %d, body %s; want 200 {\"breakers\":[]}", resp.StatusCode, body)

@@ -92,6 +92,7 @@ func (e *Engine) submitBatch(ctx context.Context, reqs []SubmitRequest) ([]Submi
 		return nil, fmt.Errorf("submit a batch of %d runs: %w", len(todo), err)
 	}
 	if len(todo) > 0 {
+		storage.AuditCommitted(ctx)
 	}
 	var steps []bus.StepRequest
 	counts := map[string]int{}

@@ -33,6 +33,9 @@ func (e *Engine) Cancel(ctx context.Context, runID string) error {
 		if err := storage.DiscardDeadLetters(ctx, tx, runID, "", 0); err != nil {
 			return err
 		}
+		if err := storage.Audit(ctx, tx, "run:"+runID); err != nil {
+			return err
+		}
 		st.run.Status = storage.RunCanceled
 		plan.final = storage.RunCanceled
 		plan.events = []storage.EventRow{{Type: "run.completed", Data: mustJSON(st.summary())}}

@@ -105,6 +105,9 @@ func (e *Engine) Replay(ctx context.Context, req ReplayRequest) (storage.ReplayR
 		if err := storage.MarkDeadLetterReplayed(ctx, tx, dl.ID); err != nil {
 			return err
 		}
+		if err := storage.Audit(ctx, tx, "dead_letter:"+dl.ID); err != nil {
+			return err
+		}
 		var token *string
 		if req.Token != "" {
 			token = &req.Token
@@ -147,13 +150,22 @@ type ReplayOutcome struct {
 	Error        *agents.Error      `json:"error,omitempty"`
 }
 
+// BulkReplayRequest asks to replay every pending dead letter of a
+// capability.
+type BulkReplayRequest struct {
+	Capability string
+	// UserID, when set, limits the replay to the runs that user submitted.
+	UserID      string
+	RequestedBy string
+}
+
 // ReplayCapability replays every pending dead letter of a capability, each
 // in its own transaction, and reports each outcome.
-func (e *Engine) ReplayCapability(ctx context.Context, capability, by string) ([]ReplayOutcome, error) {
+func (e *Engine) ReplayCapability(ctx context.Context, req BulkReplayRequest) ([]ReplayOutcome, error) {
 	var dls []storage.DeadLetterRow
 	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
 		var err error
-		dls, err = storage.ListDeadLetters(ctx, tx, storage.DeadLetterFilter{Capability: capability, Status: "pending", Limit: 1000})
+		dls, err = storage.ListDeadLetters(ctx, tx, storage.DeadLetterFilter{Capability: req.Capability, UserID: req.UserID, Status: "pending", Limit: 1000})
 		return err
 	})
 	if err != nil {
@@ -165,7 +177,7 @@ func (e *Engine) ReplayCapability(ctx context.Context, capability, by string) ([
 		if dl.RunID == nil {
 			continue
 		}
-		r, err := e.Replay(ctx, ReplayRequest{DeadLetterID: dl.ID, RequestedBy: by})
+		r, err := e.Replay(ctx, ReplayRequest{DeadLetterID: dl.ID, RequestedBy: req.RequestedBy})
 		o := ReplayOutcome{DeadLetterID: dl.ID}
 		if err != nil {
 			o.Error = agents.Classify(err)

@@ -75,6 +75,7 @@ func (e *Engine) Submit(ctx context.Context, req SubmitRequest) (Submitted, erro
 		}
 		return Submitted{}, fmt.Errorf("submit run of %s: %w", pr.pattern.ID, err)
 	}
+	storage.AuditCommitted(ctx)
 	e.versions.markStored(pr.pattern.Hash())
 	e.afterCommit(ctx, nr.changes.RunID, nr.plan)
 	e.countSubmitted(pr.pattern.ID, 1)
@@ -156,7 +157,7 @@ func (e *Engine) build(ctx context.Context, pr prepared, sc agents.RunContext) n
 	})}}, plan.events...)
 	return newRun{
 		changes: storage.RunChanges{RunID: runID, NewRun: &run, NewSteps: steps, Events: evs, Status: plan.final,
-			Version: e.versions.pending(p)},
+			Version: e.versions.pending(p), Audit: storage.PendingAudit(ctx, "run:"+runID)},
 		plan: plan,
 	}
 }

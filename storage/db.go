@@ -126,14 +126,18 @@ func (db *DB) Snapshot(ctx context.Context, fn func(pgx.Tx) error) error {
 	return db.TxWith(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
 }
 
-// TxWith runs fn in a transaction with the given options.
+// TxWith runs fn in a transaction with the given options. Audit rows fn
+// writes for the request on ctx (see Audit) count as recorded only when
+// the transaction commits.
 func (db *DB) TxWith(ctx context.Context, opts pgx.TxOptions, fn func(pgx.Tx) error) error {
 	c, err := db.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Release()
-	return pgx.BeginTxFunc(ctx, c, opts, fn)
+	err = pgx.BeginTxFunc(ctx, c, opts, fn)
+	settleAudit(ctx, err == nil)
+	return err
 }
 
 // SendBatch sends a batch on a connection acquired with a deadline. Outside

@@ -98,7 +98,10 @@ type DeadLetterFilter struct {
 	Capability string
 	Status     string
 	RunID      string
-	Limit      int
+	// UserID, when set, keeps the dead letters of runs that user
+	// submitted.
+	UserID string
+	Limit  int
 }
 
 // ListDeadLetters returns dead letters newest first.
@@ -108,7 +111,8 @@ func ListDeadLetters(ctx context.Context, q Querier, f DeadLetterFilter) ([]Dead
 	}
 	rows, err := q.Query(ctx, `SELECT `+dlCols+` FROM dead_letters
 		WHERE ($1 = '' OR capability = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR run_id::text = $3)
-		ORDER BY created_at DESC LIMIT $4`, f.Capability, f.Status, f.RunID, f.Limit)
+			AND ($5 = '' OR run_id IN (SELECT id FROM runs WHERE user_id = $5))
+		ORDER BY created_at DESC LIMIT $4`, f.Capability, f.Status, f.RunID, f.Limit, f.UserID)
 	if err != nil {
 		return nil, fmt.Errorf("list dead letters: %w", err)
 	}

@@ -322,6 +322,9 @@ type RunChanges struct {
 	EventSeq int64
 	// Status, when set, moves the run to it (finished_at follows).
 	Status string
+	// Audit, when set, is the audit row of the request that made the
+	// change, written in the same batch.
+	Audit *AuditEntry
 }
 
 // PatternVersion is a row of pattern_versions.
@@ -511,6 +514,11 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 		b.Queue(`INSERT INTO run_events (run_id, seq, type, step_id, data, created_at)
 			SELECT r, q, t, s, d::jsonb, $6 FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS x(r, q, t, s, d)`,
 			ev.run, ev.seq, ev.typ, ev.step, ev.data, now)
+	}
+	for _, c := range cs {
+		if c.Audit != nil {
+			QueueAudit(b, *c.Audit)
+		}
 	}
 	if len(ru.id) > 0 {
 		b.Queue(`UPDATE runs r SET event_seq = x.q, updated_at = now(),

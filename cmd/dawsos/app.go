@@ -158,11 +158,7 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	if a.patterns, err = loadPatterns(cfg, a.catalog); err != nil {
 		return nil, err
 	}
-	a.bus, err = bus.Start(ctx, bus.Config{
-		URL: cfg.NATS.URL, Listen: cfg.NATS.Listen, StoreDir: filepath.Join(cfg.DataDir, "nats"),
-		SyncAlways: cfg.NATS.SyncAlways, QueueStorage: cfg.NATS.QueueStorage, MaxMemory: cfg.NATS.MaxMemory, MaxStore: cfg.NATS.MaxStore,
-		Replicas: cfg.NATS.Replicas,
-	}, log)
+	a.bus, err = bus.Start(ctx, cfg.busConfig(!opts.orchestrator), log)
 	if err != nil {
 		return nil, fmt.Errorf("start nats: %w", err)
 	}
@@ -170,7 +166,6 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	a.promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.busMet = bus.NewMetrics(a.promReg)
 	a.promReg.MustRegister(a.bus.StreamCollector())
-
 	handlers, err := orchestrator.Handlers(a.catalog, opts.agents, cfg.stepSettings)
 	if err != nil {
 		return nil, &exitError{code: 2, err: fmt.Errorf("--agents: %w", err)}

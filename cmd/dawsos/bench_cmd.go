@@ -197,6 +197,11 @@ nearest-rank over every sample), the machine and the settings. A progress
 bar shows on stderr when it is a terminal and --json is not set. The exit
 code is 1 when no run ended at all.
 
+Every request carries the credential of the client commands: --auth-token,
+else $DAWSOS_TOKEN, else the login ` + "`dawsos login`" + ` stored. An API key (POST
+/v1/auth/keys) suits a long bench best: it does not expire with the access
+token. A credential the server refuses shows as HTTP errors (401).
+
 ` + inputRules + `
 
 Example:
@@ -303,7 +308,7 @@ func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
 		}
 		defer func() { reportLine = nil }()
 	}
-	rep, err := runBench(cmd.Context(), cfg, benchHTTPClient(f.limit, f.waitTimeout), progress)
+	rep, err := runBench(cmd.Context(), cfg, withBearer(benchHTTPClient(f.limit, f.waitTimeout), c.token), progress)
 	if err != nil {
 		return err
 	}
@@ -337,6 +342,28 @@ func benchHTTPClient(limit int, wait time.Duration) *http.Client {
 	tr.MaxConnsPerHost = 0
 	tr.IdleConnTimeout = 90 * time.Second
 	return &http.Client{Transport: tr, Timeout: wait + waitGrace}
+}
+
+// withBearer makes hc send token (the client commands' credential: an
+// API key suits a long bench best, as it does not expire with the access
+// token) with every request; "" leaves hc as it is.
+func withBearer(hc *http.Client, token string) *http.Client {
+	if token != "" {
+		hc.Transport = bearerTransport{token: token, next: hc.Transport}
+	}
+	return hc
+}
+
+// bearerTransport adds the credential to every request the load sends.
+type bearerTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
 }
 
 // scheduleOffset is the send time of the i-th submission after the start.

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -38,13 +39,16 @@ func usageErrorf(format string, args ...any) error {
 
 // clientFlags are the flags every client command shares.
 type clientFlags struct {
-	server string
+	server    string
+	authToken string
 }
 
-// addClientFlags registers --server and makes cobra's own flag and argument
-// errors usage errors (exit 2) rather than main's default 1.
+// addClientFlags registers --server and --auth-token and makes cobra's own
+// flag and argument errors usage errors (exit 2) rather than main's
+// default 1.
 func addClientFlags(cmd *cobra.Command, f *clientFlags) {
 	cmd.Flags().StringVar(&f.server, "server", "", `API base URL (default "http://" + server.listen of the configuration)`)
+	cmd.Flags().StringVar(&f.authToken, "auth-token", "", "access token or API key (default $"+envToken+", else the login `dawsos login` stored)")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: exitUsage, err: err}
 	})
@@ -62,7 +66,9 @@ func usageArgs(v cobra.PositionalArgs) cobra.PositionalArgs {
 
 // client builds the API client: --server when given, else the configured
 // listen address. The configuration is read only when --server is absent,
-// so a client on another machine needs no config file.
+// so a client on another machine needs no config file. Its credential is
+// --auth-token, else $DAWSOS_TOKEN, else the login `dawsos login` stored
+// for that server (refreshed when it is about to expire).
 func (f *clientFlags) client(g *globals) (*apiClient, error) {
 	base := f.server
 	if base == "" {
@@ -72,7 +78,18 @@ func (f *clientFlags) client(g *globals) (*apiClient, error) {
 		}
 		base = baseURLFromListen(cfg.Server.Listen)
 	}
-	return newAPIClient(base)
+	c, err := newAPIClient(base)
+	if err != nil {
+		return nil, err
+	}
+	c.token = f.authToken
+	if c.token == "" {
+		c.token = os.Getenv(envToken)
+	}
+	if c.token == "" {
+		c.token = storedToken(c)
+	}
+	return c, nil
 }
 
 // baseURLFromListen turns a listen address into a URL a client can dial:
@@ -98,6 +115,9 @@ type apiClient struct {
 	// stream serves event streams and ?wait submissions, which last as
 	// long as a run: no overall timeout, the context bounds them.
 	stream *http.Client
+	// token is sent as the bearer credential of every request ("" for
+	// none).
+	token string
 }
 
 func newAPIClient(base string) (*apiClient, error) {
@@ -144,6 +164,9 @@ func (c *apiClient) newRequest(ctx context.Context, method, path string, q url.V
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	return req, nil
 }
 
@@ -221,6 +244,9 @@ func (e *apiError) Error() string {
 	}
 	if e.CorrelationID != "" {
 		fmt.Fprintf(&sb, "\n  correlation id: %s", e.CorrelationID)
+	}
+	if e.Status == http.StatusUnauthorized {
+		fmt.Fprintf(&sb, "\n  log in with `dawsos login`, or set %s to an access token or API key", envToken)
 	}
 	return sb.String()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/ingress"
 	"github.com/dawsos/dawsos/orchestrator"
 )
 
@@ -33,6 +34,7 @@ type Config struct {
 	Patterns     PatternsConfig              `koanf:"patterns"`
 	Analytics    AnalyticsConfig             `koanf:"analytics"`
 	Capabilities map[string]CapabilityConfig `koanf:"capabilities"`
+	Auth         AuthConfig                  `koanf:"auth"`
 }
 
 // LogConfig selects the log level and format.
@@ -47,6 +49,9 @@ type ServerConfig struct {
 	BodyLimit      int           `koanf:"body_limit"`
 	WaitMax        time.Duration `koanf:"wait_max"`
 	RequestTimeout time.Duration `koanf:"request_timeout"`
+	// Metrics says who may scrape /metrics without a token: loopback,
+	// open or token.
+	Metrics string `koanf:"metrics"`
 }
 
 // DatabaseConfig is the one pool and the managed server.
@@ -70,6 +75,17 @@ type NATSConfig struct {
 	// MaxMessageBytes bounds the step requests and results the engine
 	// reads; a larger one is dead-lettered with its size and a prefix.
 	MaxMessageBytes int `koanf:"max_message_bytes"`
+	// Accounts, TLSCertFile and TLSKeyFile secure the listener; User,
+	// NKeySeedFile and TLSCAFile (and DAWSOS_NATS_PASSWORD) are how this
+	// process logs in to nats.url.
+	Accounts     NATSAccounts `koanf:"accounts"`
+	TLSCertFile  string       `koanf:"tls_cert_file"`
+	TLSKeyFile   string       `koanf:"tls_key_file"`
+	User         string       `koanf:"user"`
+	NKeySeedFile string       `koanf:"nkey_seed_file"`
+	TLSCAFile    string       `koanf:"tls_ca_file"`
+
+	password string
 }
 
 // BreakersConfig is the breaker rule.
@@ -119,7 +135,7 @@ func defaultConfig() Config {
 	return Config{
 		DataDir:  "./var",
 		Log:      LogConfig{Level: "info", Format: "text"},
-		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, RequestTimeout: 30 * time.Second},
+		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, RequestTimeout: 30 * time.Second, Metrics: ingress.MetricsLoopback},
 		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
 		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1, MaxMessageBytes: 1 << 20},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
@@ -129,6 +145,8 @@ func defaultConfig() Config {
 		Orchestrator: OrchestratorConfig{RecoveryInterval: 5 * time.Second, ResultConcurrency: 16},
 		Analytics:    AnalyticsConfig{RiskFreeRate: 0.04},
 		Capabilities: map[string]CapabilityConfig{},
+		Auth: AuthConfig{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, CacheTTL: 2 * time.Second,
+			LoginWindow: 15 * time.Minute, LoginFailures: 5, LoginFailuresPerAddress: 20},
 	}
 }
 
@@ -160,19 +178,28 @@ func loadConfig(path string, overrides map[string]any) (Config, error) {
 			return Config{}, fmt.Errorf("flags: %w", err)
 		}
 	}
+	for key, env := range secretKeys() {
+		if k.Exists(key) {
+			return Config{}, fmt.Errorf("config key %s: secrets are never read from the configuration; set %s", key, env)
+		}
+	}
 	cfg := defaultConfig()
 	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{DecoderConfig: &mapstructure.DecoderConfig{
 		ErrorUnused:      true,
 		WeaklyTypedInput: true,
-		DecodeHook:       mapstructure.ComposeDecodeHookFunc(mapstructure.StringToTimeDurationHookFunc()),
-		Result:           &cfg,
-		TagName:          "koanf",
+		DecodeHook: mapstructure.ComposeDecodeHookFunc(mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(",")),
+		Result:  &cfg,
+		TagName: "koanf",
 	}}); err != nil {
 		where := "config"
 		if path != "" {
 			where = "config " + path
 		}
 		return Config{}, fmt.Errorf("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", " "))
+	}
+	if err := cfg.readSecrets(os.Environ()); err != nil {
+		return Config{}, err
 	}
 	if err := cfg.validate(); err != nil {
 		return Config{}, err
@@ -188,6 +215,9 @@ func envKeys() map[string]string {
 	walk = func(t reflect.Type, prefix string) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
 			tag := f.Tag.Get("koanf")
 			key := tag
 			if prefix != "" {
@@ -323,12 +353,14 @@ func (c Config) validate() error {
 			bad("capabilities."+n+".max_in_flight", "must not be negative")
 		}
 	}
+	c.validateAuth(bad)
 	return errors.Join(errs...)
 }
 
 // step returns the effective settings of one capability.
 func (c Config) step(capability string) CapabilityConfig {
-	out := CapabilityConfig{Timeout: c.Steps.Timeout, MaxAttempts: c.Steps.MaxAttempts, Concurrency: c.Steps.Concurrency}
+	out := CapabilityConfig{Timeout: c.Steps.Timeout, MaxAttempts: c.Steps.MaxAttempts, Concurrency: c.Steps.Concurrency,
+		MaxInFlight: c.Steps.MaxInFlight}
 	if o, ok := c.Capabilities[capability]; ok {
 		if o.Timeout > 0 {
 			out.Timeout = o.Timeout

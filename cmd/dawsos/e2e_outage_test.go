@@ -53,6 +53,7 @@ func TestE2EDatabaseOutage(t *testing.T) {
 			}
 			req, _ := http.NewRequest("POST", s.base+"/v1/runs", strings.NewReader(`{"pattern": "e2e_one", "inputs": {"v": `+strconv.Itoa(i)+`}}`))
 			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+s.token)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				continue

@@ -25,11 +25,18 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 	s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 	s.start()
 
-	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", natsPort))
+	// The outside subscriber follows runs with its own account; the
+	// orchestrator account inspects the queues.
+	nc, err := nats.Connect(s.natsURL, nats.UserInfo(bus.AccountSubscriber, e2eSubscriberNATSPW))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
+	ops, err := nats.Connect(s.natsURL, nats.UserInfo(bus.AccountOrchestrator, e2eOrchestratorNATSPW))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ops.Close()
 	events := make(chan *nats.Msg, 64)
 	sub, err := nc.ChanSubscribe("dawsos.run.>", events)
 	if err != nil {
@@ -43,7 +50,7 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 	// consumer at all (only agent routers create them), so nothing can
 	// have taken it. The worker started next is then what runs it.
 	id := s.submit("e2e_one", map[string]any{"v": 3})
-	js, err := nc.JetStream()
+	js, err := ops.JetStream()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +58,7 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 
 	worker := exec.Command(dawsosBinary(t), "worker", "--agents", "test")
 	worker.Env = append(append([]string{}, s.env...), fmt.Sprintf("DAWSOS_NATS_URL=nats://127.0.0.1:%d", natsPort),
-		"DAWSOS_DATA_DIR="+s.dataDir+"-worker")
+		"DAWSOS_DATA_DIR="+s.dataDir+"-worker", "DAWSOS_NATS_USER="+bus.AccountWorker, "DAWSOS_NATS_PASSWORD="+e2eWorkerNATSPW)
 	logs := &syncBuffer{}
 	worker.Stdout, worker.Stderr = logs, logs
 	if err := worker.Start(); err != nil {

@@ -49,7 +49,8 @@ func TestE2EStartupFailsFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nb, err := bus.Start(context.Background(), bus.Config{Listen: "127.0.0.1:0", StoreDir: natsDir}, slog.New(slog.DiscardHandler))
+	nb, err := bus.Start(context.Background(), bus.Config{Listen: "127.0.0.1:0", StoreDir: natsDir,
+		Accounts: []bus.Account{{Role: bus.AccountWorker, Password: e2eWorkerNATSPW}}}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func TestE2EStartupFailsFast(t *testing.T) {
 		nb.Close()
 		os.RemoveAll(natsDir)
 	})
-	workerEnv := []string{"DAWSOS_NATS_URL=" + nb.ClientURL()}
+	workerEnv := []string{"DAWSOS_NATS_URL=" + nb.ClientURL(), "DAWSOS_NATS_USER=" + bus.AccountWorker, "DAWSOS_NATS_PASSWORD=" + e2eWorkerNATSPW}
 	unknownAgent := unknownAgentMessage("no_such_agent")
 
 	cases := []struct {
@@ -82,6 +83,13 @@ func TestE2EStartupFailsFast(t *testing.T) {
 		{name: "port in use", env: []string{"DAWSOS_SERVER_LISTEN=" + busy.Addr().String()}, wantCode: 1, want: "already in use"},
 		{name: "serve with an unknown agent", args: []string{"--agents", "no_such_agent"}, wantCode: 2, want: unknownAgent},
 		{name: "worker with an unknown agent", cmd: "worker", args: []string{"--agents", "no_such_agent"}, env: workerEnv, wantCode: 2, want: unknownAgent},
+		{name: "serve without a JWT secret", env: []string{"DAWSOS_AUTH_JWT_SECRET="}, wantCode: 2, want: "DAWSOS_AUTH_JWT_SECRET"},
+		{name: "JWT secret too short", env: []string{"DAWSOS_AUTH_JWT_SECRET=short"}, wantCode: 2, want: "auth.jwt_secret"},
+		{name: "JWT secret in the configuration file", files: map[string]string{"c.yaml": "auth:\n  jwt_secret: in-the-file\n"},
+			args: []string{"--config", "c.yaml"}, wantCode: 2, want: "DAWSOS_AUTH_JWT_SECRET"},
+		{name: "nats listener without accounts", env: []string{"DAWSOS_NATS_LISTEN=127.0.0.1:0"}, wantCode: 2, want: "nats.listen"},
+		{name: "worker with a wrong nats password", cmd: "worker", args: []string{"--agents", "test"},
+			env: append(append([]string{}, workerEnv...), "DAWSOS_NATS_PASSWORD=wrong"), wantCode: 1, want: "uthorization"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,7 +115,7 @@ func TestE2EStartupFailsFast(t *testing.T) {
 			cmd := exec.CommandContext(ctx, bin, append([]string{name}, tc.args...)...)
 			cmd.Dir = dir
 			cmd.Env = append(os.Environ(), "DAWSOS_DATA_DIR="+filepath.Join(dir, "var"), "DAWSOS_LOG_LEVEL=error",
-				"DAWSOS_DATABASE_URL="+pgtest.URL(t), "DAWSOS_SERVER_LISTEN=127.0.0.1:0")
+				"DAWSOS_DATABASE_URL="+pgtest.URL(t), "DAWSOS_SERVER_LISTEN=127.0.0.1:0", "DAWSOS_AUTH_JWT_SECRET="+e2eJWTSecret)
 			cmd.Env = append(cmd.Env, tc.env...)
 			out, err := cmd.CombinedOutput()
 			if ctx.Err() != nil {

@@ -18,8 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
+	"golang.org/x/crypto/bcrypt"
 
+	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/ingress"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
@@ -72,6 +77,15 @@ var e2ePatterns = map[string]string{
 		"outputs": ["first", "after"]}`,
 }
 
+// The secrets every e2e server gets: its JWT secret and the passwords of
+// its NATS listener's accounts. The tests mint tokens with the same secret.
+const (
+	e2eJWTSecret          = "e2e-jwt-secret-0123456789abcdef0123456789"
+	e2eOrchestratorNATSPW = "e2e-nats-orchestrator-password"
+	e2eWorkerNATSPW       = "e2e-nats-worker-password"
+	e2eSubscriberNATSPW   = "e2e-nats-subscriber-password"
+)
+
 // server is one dawsos process under test.
 type server struct {
 	t       *testing.T
@@ -86,6 +100,10 @@ type server struct {
 	// natsURL, when the server listens for NATS clients, lets a failing
 	// test report the consumers' state.
 	natsURL string
+	// admin is the ADMIN every request acts as, made before the first
+	// start; token is its access token, minted with e2eJWTSecret.
+	admin uuid.UUID
+	token string
 }
 
 // consumerReport describes the JetStream consumers, for failure messages.
@@ -93,7 +111,7 @@ func (s *server) consumerReport() string {
 	if s.natsURL == "" {
 		return ""
 	}
-	nc, err := nats.Connect(s.natsURL)
+	nc, err := nats.Connect(s.natsURL, nats.UserInfo(bus.AccountOrchestrator, e2eOrchestratorNATSPW))
 	if err != nil {
 		return "consumers: " + err.Error()
 	}
@@ -166,13 +184,104 @@ func newServer(t *testing.T, extra ...string) *server {
 		"DAWSOS_STEPS_INITIAL_BACKOFF=20ms",
 		"DAWSOS_ORCHESTRATOR_RECOVERY_INTERVAL=500ms",
 		"DAWSOS_LOG_LEVEL=warn",
+		"DAWSOS_AUTH_JWT_SECRET="+e2eJWTSecret,
+		"DAWSOS_NATS_ACCOUNTS_ORCHESTRATOR_PASSWORD="+e2eOrchestratorNATSPW,
+		"DAWSOS_NATS_ACCOUNTS_WORKER_PASSWORD="+e2eWorkerNATSPW,
+		"DAWSOS_NATS_ACCOUNTS_SUBSCRIBER_PASSWORD="+e2eSubscriberNATSPW,
 	)
 	s.env = append(s.env, extra...)
 	return s
 }
 
+// envValue is the last setting of a variable in env, as a process sees it.
+func envValue(env []string, name string) string {
+	v := ""
+	for _, kv := range env {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
+			v = val
+		}
+	}
+	return v
+}
+
+// ensureAdmin makes the ADMIN the requests act as, once: straight in the
+// test database, or, for a server on its own managed PostgreSQL, with
+// `dawsos users add` on the same data directory before the server starts.
+func (s *server) ensureAdmin() {
+	s.t.Helper()
+	if s.token != "" {
+		return
+	}
+	if url := envValue(s.env, "DAWSOS_DATABASE_URL"); url != "" {
+		s.admin = insertUser(s.t, url, "admin@e2e.example", "e2e-admin-password", "ADMIN")
+	} else {
+		s.admin = s.addUserWithCLI("admin@e2e.example", "e2e-admin-password", "ADMIN")
+	}
+	s.token = mintToken(s.t, s.admin, "ADMIN")
+}
+
+// insertUser creates a user with a bcrypt hash of password (at bcrypt's
+// lowest cost, to keep the tests fast) and returns its id.
+func insertUser(t *testing.T, dbURL, email, password, role string) uuid.UUID {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var id uuid.UUID
+	if err := c.QueryRow(ctx, `INSERT INTO users (email, password_hash, role) VALUES ($1, $2, $3) RETURNING id`, email, string(hash), role).Scan(&id); err != nil {
+		t.Fatalf("create user %s: %v", email, err)
+	}
+	return id
+}
+
+func (s *server) addUserWithCLI(email, password, role string) uuid.UUID {
+	s.t.Helper()
+	if err := os.MkdirAll(s.dataDir, 0o755); err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.Command(dawsosBinary(s.t), "users", "add", "--email", email, "--role", role, "--password-stdin")
+	cmd.Env = s.env
+	cmd.Dir = s.dataDir[:len(s.dataDir)-len("/var")]
+	cmd.Stdin = strings.NewReader(password + "\n")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("dawsos users add: %v\n%s", err, out)
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if id, err := uuid.Parse(f); err == nil {
+			return id
+		}
+	}
+	s.t.Fatalf("dawsos users add printed no id:\n%s", out)
+	return uuid.Nil
+}
+
+// mintToken is an hour-long access token for a user, signed with the
+// servers' secret.
+func mintToken(t *testing.T, id uuid.UUID, role string) string {
+	t.Helper()
+	signer, err := ingress.NewHS256Signer([]byte(e2eJWTSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := signer.Mint(id, role, uuid.Nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 func (s *server) start() {
 	s.t.Helper()
+	s.ensureAdmin()
 	s.logBuf = &syncBuffer{}
 	args := s.cmdArgs
 	if len(args) == 0 {
@@ -254,6 +363,7 @@ func (s *server) request(method, path string, body any) (int, map[string]any, er
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err
@@ -314,6 +424,7 @@ func TestE2ESubmitStreamFinish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,7 +63,8 @@ and left alone. --dry-run checks and applies everything, then rolls back.`,
 				return usageErrorf("--portfolio must be a portfolio id (uuid), got %q", portfolio)
 			}
 			return runImport(cmd, g, args[0], func(db *storage.DB, r io.Reader) (csvimport.Result, error) {
-				return csvimport.ImportTransactions(cmd.Context(), db, pid, r, csvimport.Options{DryRun: dryRun})
+				ctx := cliAudit(cmd.Context(), "portfolio.import_transactions", "portfolio:"+pid.String())
+				return csvimport.ImportTransactions(ctx, db, pid, r, csvimport.Options{DryRun: dryRun})
 			})
 		},
 	}
@@ -84,7 +87,7 @@ file that holds nothing new leaves the packs as they are.`,
 		Args: usageArgs(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runImport(cmd, g, args[0], func(db *storage.DB, r io.Reader) (csvimport.Result, error) {
-				return csvimport.ImportPrices(cmd.Context(), db, r, csvimport.Options{DryRun: dryRun})
+				return csvimport.ImportPrices(cliAudit(cmd.Context(), "prices.import", "prices"), db, r, csvimport.Options{DryRun: dryRun})
 			})
 		},
 	}
@@ -147,4 +150,12 @@ func reportImport(out, errOut io.Writer, path string, res csvimport.Result, err 
 		fmt.Fprintln(out, line)
 	}
 	return nil
+}
+
+// cliAudit records a change the command makes in the database directly in
+// audit_log, in the change's transaction, as the API would: with no user,
+// since the command acts with the database's own credentials.
+func cliAudit(ctx context.Context, action, resource string) context.Context {
+	return storage.WithAuditActor(ctx, &storage.AuditActor{Action: action, Resource: resource,
+		Details: json.RawMessage(`{"via": "dawsos import"}`)})
 }

@@ -133,27 +133,45 @@ func printSeedReport(w io.Writer, rep seeddata.Report) {
 }
 
 // seedDemoIfEmpty loads the demo dataset with generated passwords when the
-// database has no portfolio yet, and logs those passwords once at warn
-// level so the operator can log in; otherwise it does nothing.
-func seedDemoIfEmpty(ctx context.Context, a *app, seed int64) error {
+// database has no portfolio yet and returns those passwords by role (for
+// printDemoLogins: they go to the terminal, never to the log); otherwise it
+// does nothing.
+func seedDemoIfEmpty(ctx context.Context, a *app, seed int64) (map[string]string, error) {
 	has, err := seeddata.HasPortfolio(ctx, a.db)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if has {
 		a.log.Debug("demo data not loaded: the database already has portfolios")
-		return nil
+		return nil, nil
 	}
 	rep, err := seeddata.Run(ctx, a.db, seeddata.Options{Seed: seed})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.log.Info("demo data loaded", "seed", seed, "start", rep.Start.Format(time.DateOnly), "end", rep.End.Format(time.DateOnly),
 		"packs", rep.PackDays, "elapsed", rep.Elapsed.Round(time.Millisecond))
-	for _, role := range seeddata.Roles {
-		if pw, ok := rep.Passwords[role]; ok {
-			a.log.Warn("demo user created; this password is shown once", "email", seeddata.UserEmail(role), "role", role, "password", pw)
+	return rep.Passwords, nil
+}
+
+// printDemoLogins says how to log in as each demo user: with the passwords
+// this start generated, or, when the users existed already, how to set a
+// new one.
+func printDemoLogins(w io.Writer, url string, passwords map[string]string) {
+	if len(passwords) == 0 {
+		fmt.Fprintln(w, "Demo users (their passwords were printed when they were created; `dawsos seed --manager-password ...` sets a new one):")
+		for _, role := range seeddata.Roles {
+			fmt.Fprintf(w, "  %-24s %s\n", seeddata.UserEmail(role), role)
+		}
+	} else {
+		fmt.Fprintln(w, "Demo users (passwords generated for this database and shown once; only their bcrypt hashes are stored):")
+		for _, role := range seeddata.Roles {
+			fmt.Fprintf(w, "  %-24s %-8s %s\n", seeddata.UserEmail(role), role, passwords[role])
 		}
 	}
-	return nil
+	manager := seeddata.UserEmail(seeddata.RoleManager)
+	fmt.Fprintf(w, "Log in (the manager owns two of the demo portfolios):\n")
+	fmt.Fprintf(w, "  dawsos login --server %s --email %s\n", url, manager)
+	fmt.Fprintf(w, "  curl -s -X POST %s/v1/auth/login -d '{\"email\":\"%s\",\"password\":\"<password>\"}'\n", url, manager)
+	fmt.Fprintln(w, "then send the access_token (or an API key from POST /v1/auth/keys) as Authorization: Bearer <token>.")
 }

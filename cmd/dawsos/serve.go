@@ -43,6 +43,10 @@ the database has no portfolio yet.
 			if err != nil {
 				return err
 			}
+			signer, err := cfg.Auth.signer(demo, log)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
 			// Take the port first: a port in use fails before anything
 			// else starts.
 			ln, err := net.Listen("tcp", cfg.Server.Listen)
@@ -63,8 +67,9 @@ the database has no portfolio yet.
 				return &exitError{code: 1, err: err}
 			}
 			defer a.stop()
+			var demoUsers map[string]string
 			if demo {
-				if err := seedDemoIfEmpty(ctx, a, demoSeed); err != nil {
+				if demoUsers, err = seedDemoIfEmpty(ctx, a, demoSeed); err != nil {
 					return &exitError{code: 1, err: fmt.Errorf("demo data: %w", err)}
 				}
 			}
@@ -79,6 +84,7 @@ the database has no portfolio yet.
 				Probes: map[string]func() error{"database_supervision": a.databaseProbe},
 			}, ingress.Config{
 				BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, RequestTimeout: cfg.Server.RequestTimeout, Version: version,
+				Auth: cfg.ingressAuth(signer), Metrics: cfg.Server.Metrics,
 			})
 			if err != nil {
 				return &exitError{code: 1, err: err}
@@ -88,6 +94,9 @@ the database has no portfolio yet.
 			url := "http://" + ln.Addr().String()
 			log.Info("dawsos is serving", "url", url, "nats", a.bus.ClientURL(), "data_dir", cfg.DataDir)
 			fmt.Fprintf(cmd.OutOrStdout(), "DawsOS is serving on %s\n", url)
+			if demo {
+				printDemoLogins(cmd.OutOrStdout(), url, demoUsers)
+			}
 			select {
 			case <-ctx.Done():
 			case err := <-errc:

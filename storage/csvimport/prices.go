@@ -124,7 +124,7 @@ func ImportPrices(ctx context.Context, db *storage.DB, r io.Reader, opts Options
 		if opts.DryRun {
 			return errDryRun
 		}
-		return nil
+		return storage.Audit(ctx, tx, "")
 	})
 	switch {
 	case rejected != nil && errors.Is(err, rejected):

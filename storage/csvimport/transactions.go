@@ -109,7 +109,7 @@ func ImportTransactions(ctx context.Context, db *storage.DB, portfolioID uuid.UU
 		if opts.DryRun {
 			return errDryRun
 		}
-		return nil
+		return storage.Audit(ctx, tx, "")
 	})
 	switch {
 	case rejected != nil && errors.Is(err, rejected):
@@ -156,8 +156,10 @@ func PostTransaction(ctx context.Context, db *storage.DB, portfolioID uuid.UUID,
 		if applied.Duplicate {
 			return nil
 		}
-		_, err = storage.ComputeDailyValuesTx(ctx, tx, portfolioID, applied.Transaction.TradeDate, opts.today(), false)
-		return err
+		if _, err = storage.ComputeDailyValuesTx(ctx, tx, portfolioID, applied.Transaction.TradeDate, opts.today(), false); err != nil {
+			return err
+		}
+		return storage.Audit(ctx, tx, "transaction:"+applied.Transaction.ID.String())
 	})
 	if err != nil {
 		return storage.Applied{}, err
