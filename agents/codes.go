@@ -29,6 +29,11 @@ const (
 	CodeResolve              = "unresolved_reference"
 	CodeIdempotencyKeyReused = "idempotency_key_reused"
 	CodeCommitOutcomeUnknown = "commit_outcome_unknown"
+	// CodeProviderNotConfigured: an outside provider (FMP, Polygon, FRED,
+	// NewsAPI, Anthropic) has no key, rejected its key, or its endpoint is
+	// outside what its configuration allows; the message names the
+	// provider and the variable or key to set.
+	CodeProviderNotConfigured = "provider_not_configured"
 
 	// Codes of the HTTP edge: the request itself is malformed.
 	CodeMalformedJSON    = "malformed_json"
@@ -94,6 +99,10 @@ var Codes = map[string]CodeInfo{
 	// not_found instead, so their ids are not confirmed.
 	CodeForbidden:   {http.StatusForbidden, false, false, "The caller's role does not allow this"},
 	CodeRateLimited: {http.StatusTooManyRequests, false, false, "Too many attempts; retry later"},
+	// A provider without a usable configuration is the operator's to fix:
+	// final, and not counted, so the breaker stays closed until the key is
+	// set and the dead letters are replayed.
+	CodeProviderNotConfigured: {http.StatusServiceUnavailable, false, false, "An outside data or model provider is not configured"},
 }
 
 // Info returns a code's row; an unknown code is treated as internal, so a

@@ -37,6 +37,9 @@ type Deps struct {
 	// ReportMaxBytes bounds the size of one report file (PDF, xlsx, CSV)
 	// the reports agent stores; its default applies when zero.
 	ReportMaxBytes int
+	// Providers are the outside data and model providers by name (fmp,
+	// polygon, fred, newsapi, anthropic) as configured; see provider.go.
+	Providers map[string]Provider
 }
 
 // Agent is one agent: its name, given once, and its capabilities.

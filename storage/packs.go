@@ -223,7 +223,10 @@ func UpsertPrices(ctx context.Context, q Querier, packID string, prices []Price)
 		JOIN securities s ON s.id = u.sid
 		ON CONFLICT (pack_id, security_id) DO UPDATE SET
 			close = EXCLUDED.close, open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
-			volume = EXCLUDED.volume, currency = EXCLUDED.currency`,
+			volume = EXCLUDED.volume, currency = EXCLUDED.currency,
+			-- The pack builder's close replaces a provider's: it is no
+			-- longer what that provider answered, nor when.
+			source = NULL, fetched_at = NULL`,
 		packID, d, ids, closes, opens, highs, lows, vols, ccys)
 	if err != nil {
 		return fmt.Errorf("stage %d prices in pack %s: %w", len(prices), packID, err)

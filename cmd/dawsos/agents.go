@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/agents/harvester"
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/agents/optimizer"
 	"github.com/dawsos/dawsos/agents/ratings"
@@ -20,6 +21,7 @@ var agentList = []agents.Constructor{
 	optimizer.New,
 	tax.New,
 	macro.New,
+	harvester.New,
 	reports.New,
 }
 

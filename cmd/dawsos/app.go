@@ -148,7 +148,7 @@ func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOp
 	if err != nil {
 		return nil, err
 	}
-	a.registry = newRegistry(cfg, agents.Deps{DB: a.db, Logger: log, RiskFreeRate: cfg.Analytics.RiskFreeRate})
+	a.registry = newRegistry(cfg, agents.Deps{DB: a.db, Logger: log, RiskFreeRate: cfg.Analytics.RiskFreeRate, Providers: cfg.agentProviders()})
 	if err := checkCapabilityKeys(cfg, a.registry); err != nil {
 		return nil, err
 	}

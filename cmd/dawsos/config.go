@@ -35,6 +35,7 @@ type Config struct {
 	Analytics    AnalyticsConfig             `koanf:"analytics"`
 	Capabilities map[string]CapabilityConfig `koanf:"capabilities"`
 	Auth         AuthConfig                  `koanf:"auth"`
+	Providers    ProvidersConfig             `koanf:"providers"`
 }
 
 // LogConfig selects the log level and format.
@@ -131,6 +132,47 @@ type AnalyticsConfig struct {
 	RiskFreeRate float64 `koanf:"risk_free_rate"`
 }
 
+// ProvidersConfig holds the outside providers, one section each.
+type ProvidersConfig struct {
+	FMP       ProviderConfig `koanf:"fmp"`
+	Polygon   ProviderConfig `koanf:"polygon"`
+	FRED      ProviderConfig `koanf:"fred"`
+	NewsAPI   ProviderConfig `koanf:"newsapi"`
+	Anthropic ProviderConfig `koanf:"anthropic"`
+}
+
+// ProviderConfig is one provider. Its key is never read from the file:
+// it comes from DAWSOS_PROVIDERS_<NAME>_KEY or from the file KeyFile
+// names, and lives behind an unexported pointer, which fmt prints as an
+// address, so printing the configuration never shows it.
+type ProviderConfig struct {
+	BaseURL       string        `koanf:"base_url"`
+	KeyFile       string        `koanf:"key_file"`
+	Model         string        `koanf:"model"`
+	RatePerMinute int           `koanf:"rate_per_minute"`
+	Timeout       time.Duration `koanf:"timeout"`
+	AllowedHosts  []string      `koanf:"allowed_hosts"`
+	AllowLoopback []string      `koanf:"allow_loopback"`
+	Staleness     time.Duration `koanf:"staleness"`
+	MaxAttempts   int           `koanf:"max_attempts"`
+	MaxBodyBytes  int64         `koanf:"max_body_bytes"`
+
+	key *string
+}
+
+// byName maps each provider name (agents.ProviderNames) to its section.
+func (p *ProvidersConfig) byName() map[string]*ProviderConfig {
+	return map[string]*ProviderConfig{
+		agents.ProviderFMP: &p.FMP, agents.ProviderPolygon: &p.Polygon, agents.ProviderFRED: &p.FRED,
+		agents.ProviderNewsAPI: &p.NewsAPI, agents.ProviderAnthropic: &p.Anthropic,
+	}
+}
+
+func defaultProvider(baseURL, host string, perMinute int, timeout, staleness time.Duration) ProviderConfig {
+	return ProviderConfig{BaseURL: baseURL, RatePerMinute: perMinute, Timeout: timeout, AllowedHosts: []string{host},
+		AllowLoopback: []string{}, Staleness: staleness, MaxAttempts: 3, MaxBodyBytes: 8 << 20}
+}
+
 func defaultConfig() Config {
 	return Config{
 		DataDir:  "./var",
@@ -147,6 +189,17 @@ func defaultConfig() Config {
 		Capabilities: map[string]CapabilityConfig{},
 		Auth: AuthConfig{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, CacheTTL: 2 * time.Second,
 			LoginWindow: 15 * time.Minute, LoginFailures: 5, LoginFailuresPerAddress: 20},
+		Providers: ProvidersConfig{
+			FMP:     defaultProvider("https://financialmodelingprep.com", "financialmodelingprep.com", 300, 10*time.Second, 24*time.Hour),
+			Polygon: defaultProvider("https://api.polygon.io", "api.polygon.io", 5, 10*time.Second, 24*time.Hour),
+			FRED:    defaultProvider("https://api.stlouisfed.org", "api.stlouisfed.org", 120, 10*time.Second, 24*time.Hour),
+			NewsAPI: defaultProvider("https://newsapi.org", "newsapi.org", 30, 10*time.Second, time.Hour),
+			Anthropic: func() ProviderConfig {
+				p := defaultProvider("https://api.anthropic.com", "api.anthropic.com", 50, 60*time.Second, 0)
+				p.Model = "claude-sonnet-4-5"
+				return p
+			}(),
+		},
 	}
 }
 
@@ -178,6 +231,12 @@ func loadConfig(path string, overrides map[string]any) (Config, error) {
 			return Config{}, fmt.Errorf("flags: %w", err)
 		}
 	}
+	for _, n := range agents.ProviderNames {
+		if k.Exists("providers." + n + ".key") {
+			return Config{}, fmt.Errorf("config key providers.%s.key: keys are never read from the configuration; set %s or providers.%s.key_file",
+				n, agents.ProviderKeyEnv(n), n)
+		}
+	}
 	for key, env := range secretKeys() {
 		if k.Exists(key) {
 			return Config{}, fmt.Errorf("config key %s: secrets are never read from the configuration; set %s", key, env)
@@ -198,6 +257,9 @@ func loadConfig(path string, overrides map[string]any) (Config, error) {
 		}
 		return Config{}, fmt.Errorf("%s: %s", where, strings.ReplaceAll(err.Error(), "\n", " "))
 	}
+	if err := cfg.Providers.readKeys(os.Environ()); err != nil {
+		return Config{}, err
+	}
 	if err := cfg.readSecrets(os.Environ()); err != nil {
 		return Config{}, err
 	}
@@ -205,6 +267,66 @@ func loadConfig(path string, overrides map[string]any) (Config, error) {
 		return Config{}, err
 	}
 	return cfg, nil
+}
+
+// readKeys takes each provider's key from DAWSOS_PROVIDERS_<NAME>_KEY, or
+// else from its key_file (surrounding white space trimmed). An unreadable
+// or empty key file is an error naming the key, never the file's content.
+func (p *ProvidersConfig) readKeys(environ []string) error {
+	env := map[string]string{}
+	for _, kv := range environ {
+		if name, val, ok := strings.Cut(kv, "="); ok {
+			env[name] = val
+		}
+	}
+	var errs []error
+	for _, n := range agents.ProviderNames {
+		pc := p.byName()[n]
+		if v := strings.TrimSpace(env[agents.ProviderKeyEnv(n)]); v != "" {
+			pc.key = &v
+			continue
+		}
+		if pc.KeyFile == "" {
+			continue
+		}
+		b, err := os.ReadFile(pc.KeyFile)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			errs = append(errs, fmt.Errorf("config key providers.%s.key_file: cannot read %s: %v", n, pc.KeyFile, err))
+			continue
+		}
+		k := strings.TrimSpace(string(b))
+		if k == "" {
+			errs = append(errs, fmt.Errorf("config key providers.%s.key_file: %s is empty", n, pc.KeyFile))
+			continue
+		}
+		pc.key = &k
+	}
+	return errors.Join(errs...)
+}
+
+// agentProviders is the providers as agents.Deps carries them.
+func (c Config) agentProviders() map[string]agents.Provider {
+	out := map[string]agents.Provider{}
+	for n, pc := range c.Providers.byName() {
+		out[n] = pc.provider(n)
+	}
+	return out
+}
+
+func (pc ProviderConfig) provider(name string) agents.Provider {
+	key := ""
+	if pc.key != nil {
+		key = *pc.key
+	}
+	return agents.Provider{
+		Name: name, BaseURL: pc.BaseURL, Key: key, Model: pc.Model, RatePerMinute: pc.RatePerMinute, Timeout: pc.Timeout,
+		AllowedHosts: pc.AllowedHosts, AllowLoopback: pc.AllowLoopback, Staleness: pc.Staleness,
+		MaxAttempts: pc.MaxAttempts, MaxBodyBytes: pc.MaxBodyBytes,
+	}
 }
 
 // envKeys maps DAWSOS_<KEY> to every scalar key of the configuration:
@@ -351,6 +473,28 @@ func (c Config) validate() error {
 		}
 		if cc.MaxInFlight < 0 {
 			bad("capabilities."+n+".max_in_flight", "must not be negative")
+		}
+	}
+	for _, n := range agents.ProviderNames {
+		pc := c.Providers.byName()[n]
+		key := "providers." + n
+		if pc.RatePerMinute < 1 {
+			bad(key+".rate_per_minute", "%d is below 1", pc.RatePerMinute)
+		}
+		if pc.Timeout <= 0 {
+			bad(key+".timeout", "must be positive")
+		}
+		if pc.Staleness < 0 {
+			bad(key+".staleness", "must not be negative")
+		}
+		if pc.MaxAttempts < 1 || pc.MaxAttempts > 10 {
+			bad(key+".max_attempts", "%d is not between 1 and 10", pc.MaxAttempts)
+		}
+		if pc.MaxBodyBytes < 1024 || pc.MaxBodyBytes > 256<<20 {
+			bad(key+".max_body_bytes", "%d is not between 1024 and 268435456", pc.MaxBodyBytes)
+		}
+		if err := agents.CheckProvider(pc.provider(n)); err != nil {
+			bad(key, "%s", strings.ReplaceAll(err.Error(), "\n", "; "))
 		}
 	}
 	c.validateAuth(bad)

@@ -1,0 +1,23 @@
+package harvester
+
+import (
+	"context"
+
+	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/storage"
+)
+
+func (a *Harvester) dividends() agents.Def {
+	return agents.Stage(agents.Meta{
+		Name:        "corporate_actions.dividends",
+		Description: "The dividends (ex, record and pay dates, amount per share) of the given securities in a date range, from corporate_actions; fetched from FMP first for securities whose last fetch is stale when FMP is configured.",
+		Reads:       []string{"securities", "provider_fetches", "corporate_actions"},
+		Writes:      []string{"corporate_actions", "provider_fetches"},
+		Codes:       []string{agents.CodeNotFound, agents.CodeProviderNotConfigured},
+	}, a.Dividend)
+}
+
+// Dividend implements corporate_actions.dividends.
+func (a *Harvester) Dividend(ctx context.Context, c *agents.Call, in ActionsInput) (ActionsOutput, error) {
+	return a.listActions(ctx, c, storage.ActionDividend, in)
+}
