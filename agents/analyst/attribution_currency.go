@@ -120,7 +120,7 @@ func (a *Analyst) AttributionCurrency(ctx context.Context, c *agents.Call, in Cu
 	out := CurrencyAttributionOutput{PortfolioID: in.PortfolioID, PricingPackID: in.PricingPackID, LookbackDays: in.LookbackDays,
 		ToleranceBP: quant.AttributionTolerance * 1e4, ByCurrency: []CurrencyAttributionLine{}, Positions: []PositionAttribution{},
 		Excluded: []ExcludedPosition{}, Treatment: attributionTreatment}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -130,7 +130,7 @@ func (a *Analyst) AttributionCurrency(ctx context.Context, c *agents.Call, in Cu
 		return out, fmt.Errorf("currency attribution: %w", err)
 	}
 	out.BaseCurrency = p.BaseCurrency
-	end, err := valuationPack(ctx, c.DB, in.PricingPackID, asOf)
+	end, err := agents.ValuationPack(ctx, c.DB, in.PricingPackID, asOf)
 	if err != nil {
 		return out, err
 	}
@@ -243,7 +243,7 @@ func (a *Analyst) AttributionCurrency(ctx context.Context, c *agents.Call, in Cu
 		ByCurrency: by}); err != nil {
 		return out, err
 	}
-	out.Provenance = provenanceAt(c, end.ID, asOf, fmt.Sprintf("quant.AttributeCurrency over the closes and FX rates of packs %s and %s; upserted into currency_attribution",
+	out.Provenance = c.ProvenanceAt(end.ID, asOf, fmt.Sprintf("quant.AttributeCurrency over the closes and FX rates of packs %s and %s; upserted into currency_attribution",
 		start.ID, end.ID), "r_local = P1/P0 − 1, r_fx = X1/X0 − 1 (0 in the base currency), interaction = r_local·r_fx, "+
 		"total = (1+r_local)(1+r_fx) − 1; portfolio figures weight positions by start-of-window base value; residual checked within 0.1 bp")
 	return out, nil

@@ -94,7 +94,7 @@ type FactorExposuresOutput struct {
 
 // ComputeFactorExposures implements risk.compute_factor_exposures.
 func (a *Analyst) ComputeFactorExposures(ctx context.Context, c *agents.Call, in FactorExposuresInput) (FactorExposuresOutput, error) {
-	asOf, err := runAsOf(c)
+	asOf, err := c.RequireAsOf()
 	if err != nil {
 		return FactorExposuresOutput{}, err
 	}

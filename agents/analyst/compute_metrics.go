@@ -156,7 +156,7 @@ var metricsConventions = map[string]string{
 // ComputeMetrics implements metrics.compute.
 func (a *Analyst) ComputeMetrics(ctx context.Context, c *agents.Call, in MetricsInput) (MetricsOutput, error) {
 	out := MetricsOutput{PortfolioID: in.PortfolioID, PricingPackID: in.PricingPackID}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -166,7 +166,7 @@ func (a *Analyst) ComputeMetrics(ctx context.Context, c *agents.Call, in Metrics
 		return out, fmt.Errorf("metrics: %w", err)
 	}
 	out.BaseCurrency = p.BaseCurrency
-	pack, err := valuationPack(ctx, c.DB, in.PricingPackID, asOf)
+	pack, err := agents.ValuationPack(ctx, c.DB, in.PricingPackID, asOf)
 	if err != nil {
 		return out, err
 	}
@@ -212,7 +212,7 @@ func (a *Analyst) ComputeMetrics(ctx context.Context, c *agents.Call, in Metrics
 		PackID: pack.ID, BenchmarkSecurityID: p.BenchmarkSecurityID, Figures: figures, Details: details}); err != nil {
 		return out, err
 	}
-	out.Provenance = provenanceAt(c, pack.ID, asOf, fmt.Sprintf("quant period returns, XIRR, volatility, Sharpe, Sortino, drawdown "+
+	out.Provenance = c.ProvenanceAt(pack.ID, asOf, fmt.Sprintf("quant period returns, XIRR, volatility, Sharpe, Sortino, drawdown "+
 		"and benchmark statistics over the daily TWR series of portfolio_daily_values from %s to %s; upserted into portfolio_metrics",
 		out.Details.SeriesStart, out.Details.SeriesEnd), "see details.conventions")
 	return out, nil

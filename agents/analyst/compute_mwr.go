@@ -72,7 +72,7 @@ const (
 // ComputeMWR implements metrics.compute_mwr.
 func (a *Analyst) ComputeMWR(ctx context.Context, c *agents.Call, in MWRInput) (MWROutput, error) {
 	out := MWROutput{PortfolioID: in.PortfolioID, CashFlows: []MWRFlow{}, FlowSource: mwrFlowSource}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -87,7 +87,7 @@ func (a *Analyst) ComputeMWR(ctx context.Context, c *agents.Call, in MWRInput) (
 	}
 	out.MWR, out.Annualized, out.XIRR = m.Return, m.Annualized, m.XIRR
 	out.OpeningValue, out.ClosingValue, out.NetExternalFlows, out.CashFlows = m.Opening, m.Closing, m.NetFlows, m.Flows
-	out.Provenance = provenanceAt(c, "", asOf, "quant.XIRR and quant.PeriodMWR over the schedule in cash_flows", mwrConvention)
+	out.Provenance = c.ProvenanceAt("", asOf, "quant.XIRR and quant.PeriodMWR over the schedule in cash_flows", mwrConvention)
 	return out, nil
 }
 

@@ -49,7 +49,7 @@ const sharpeConvention = "daily TWR returns; 252 periods a year; rf per day (1+r
 // ComputeSharpe implements metrics.compute_sharpe.
 func (a *Analyst) ComputeSharpe(ctx context.Context, c *agents.Call, in SharpeInput) (SharpeOutput, error) {
 	out := SharpeOutput{PortfolioID: in.PortfolioID, RiskFreeRate: a.deps.RiskFreeRate}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -76,6 +76,6 @@ func (a *Analyst) ComputeSharpe(ctx context.Context, c *agents.Call, in SharpeIn
 		sum += x - out.RiskFreeDaily
 	}
 	out.MeanExcessDaily = sum / float64(len(r))
-	out.Provenance = provenanceAt(c, "", asOf, "quant.Sharpe and quant.AnnualVolatility over the daily TWR series of portfolio_daily_values", sharpeConvention)
+	out.Provenance = c.ProvenanceAt("", asOf, "quant.Sharpe and quant.AnnualVolatility over the daily TWR series of portfolio_daily_values", sharpeConvention)
 	return out, nil
 }

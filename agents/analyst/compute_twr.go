@@ -56,7 +56,7 @@ const twrConvention = "daily TWR chained geometrically; external flows split the
 // ComputeTWR implements metrics.compute_twr.
 func (a *Analyst) ComputeTWR(ctx context.Context, c *agents.Call, in TWRInput) (TWROutput, error) {
 	out := TWROutput{PortfolioID: in.PortfolioID, Series: []TWRPoint{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -79,7 +79,7 @@ func (a *Analyst) ComputeTWR(ctx context.Context, c *agents.Call, in TWRInput) (
 	if out.TWR, out.Annualized, err = quant.AnnualiseCalendarReturn(out.TotalReturn, first, last); err != nil {
 		return out, fmt.Errorf("twr of portfolio %s: %w", in.PortfolioID, err)
 	}
-	out.Provenance = provenanceAt(c, "", asOf, fmt.Sprintf("quant.DailyTWR over the portfolio_daily_values from %s to %s, chained", day(first), day(last)),
+	out.Provenance = c.ProvenanceAt("", asOf, fmt.Sprintf("quant.DailyTWR over the portfolio_daily_values from %s to %s, chained", day(first), day(last)),
 		twrConvention)
 	return out, nil
 }

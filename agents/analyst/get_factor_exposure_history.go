@@ -85,7 +85,7 @@ func (a *Analyst) GetFactorExposureHistory(ctx context.Context, c *agents.Call, 
 		return FactorExposureHistoryOutput{}, err
 	}
 	if to.IsZero() {
-		if to, err = runAsOf(c); err != nil {
+		if to, err = c.RequireAsOf(); err != nil {
 			return FactorExposureHistoryOutput{}, err
 		}
 	}

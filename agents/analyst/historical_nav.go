@@ -57,7 +57,7 @@ type HistoricalNAVOutput struct {
 // without a fresh pack have no value and are never filled in.
 func (a *Analyst) HistoricalNAV(ctx context.Context, c *agents.Call, in HistoricalNAVInput) (HistoricalNAVOutput, error) {
 	out := HistoricalNAVOutput{PortfolioID: in.PortfolioID, LookbackDays: in.LookbackDays, Values: []NAVPoint{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -84,7 +84,7 @@ func (a *Analyst) HistoricalNAV(ctx context.Context, c *agents.Call, in Historic
 		s, e := day(vals[0].Date), day(vals[len(vals)-1].Date)
 		out.StartDate, out.EndDate = &s, &e
 	}
-	out.Provenance = provenanceAt(c, "", asOf, "stored portfolio_daily_values rows (positions at each day's pack closes and FX, plus cash)",
+	out.Provenance = c.ProvenanceAt("", asOf, "stored portfolio_daily_values rows (positions at each day's pack closes and FX, plus cash)",
 		"values in the base currency; the last lookback_days+1 valued days (business days with a fresh pack) on or before the as-of date")
 	return out, nil
 }

@@ -106,7 +106,7 @@ type CycleOverlayOutput struct {
 
 // OverlayCyclePhases implements risk.overlay_cycle_phases.
 func (a *Analyst) OverlayCyclePhases(ctx context.Context, c *agents.Call, in CycleOverlayInput) (CycleOverlayOutput, error) {
-	asOf, err := runAsOf(c)
+	asOf, err := c.RequireAsOf()
 	if err != nil {
 		return CycleOverlayOutput{}, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"math"
 	"strings"
 	"testing"
@@ -13,22 +12,12 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/orchestrator"
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
-
-func decodeOutput[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
 
 // TestPatternsEndToEnd runs portfolio_overview and holding_deep_dive
 // through the real engine on the demo data and checks their figures
@@ -36,50 +25,45 @@ func decodeOutput[T any](t *testing.T, raw json.RawMessage) T {
 func TestPatternsEndToEnd(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	reg := agents.NewRegistry(agents.Options{DB: dm.db, CheckContracts: true})
-	reg.Add(analyst.New(agents.Deps{DB: dm.db, RiskFreeRate: 0.04}))
-	e := enginetest.Start(t, dm.db, reg, "portfolio_overview.json", "holding_deep_dive.json")
+	reg := enginetest.Registry(dm.DB, analyst.New(agents.Deps{DB: dm.DB, RiskFreeRate: 0.04}))
+	e := enginetest.Start(t, dm.DB, reg, "portfolio_overview.json", "holding_deep_dive.json")
 	ctx := context.Background()
 	asOf := demoEnd.Format(time.DateOnly)
-	p := dm.ports["CAD"]
+	p := dm.Ports["CAD"]
 
 	d := e.Run(t, "portfolio_overview", asOf, map[string]any{"portfolio_id": p.ID})
 	if d.Status != storage.RunSucceeded {
 		t.Fatalf("portfolio_overview ended %s: %+v", d.Status, d.Errors)
 	}
-	valued := decodeOutput[analyst.ValuedPositionsOutput](t, d.Outputs["valued"])
-	var sqlTotal decimal.Decimal
-	var held int
-	if err := dm.db.QueryRow(ctx, independentTotal, []any{p.ID, dm.packID}, &sqlTotal, &held); err != nil {
-		t.Fatal(err)
-	}
+	valued := enginetest.Output[analyst.ValuedPositionsOutput](t, d, "valued")
+	sqlTotal, held := agenttest.PortfolioValue(t, dm.DB, p.ID, dm.PackID)
 	if valued.TotalValue.Sub(sqlTotal).Abs().GreaterThan(d2("0.01")) || len(valued.Positions) != held {
 		t.Errorf("valued total %s over %d positions; SQL says %s over %d", valued.TotalValue, len(valued.Positions), sqlTotal, held)
 	}
 	// TWR over 252 days, recomputed from the daily-value rows.
-	twr := decodeOutput[struct {
+	twr := enginetest.Output[struct {
 		TotalReturn float64 `json:"total_return"`
-	}](t, d.Outputs["twr"])
-	days := sqlDays(t, dm.db, p.ID, demoEnd, 253)
+	}](t, d, "twr")
+	days := sqlDays(t, dm.DB, p.ID, demoEnd, 253)
 	if want := chain(handReturns(days)); math.Abs(twr.TotalReturn-want) > 1e-9 {
 		t.Errorf("twr total_return %v; by hand from portfolio_daily_values %v", twr.TotalReturn, want)
 	}
 	// metrics.compute upserted the row the run shows.
 	var stored float64
-	if err := dm.db.QueryRow(ctx, `SELECT volatility_1y FROM portfolio_metrics WHERE portfolio_id = $1 AND pack_id = $2`,
-		[]any{p.ID, dm.packID}, &stored); err != nil {
+	if err := dm.DB.QueryRow(ctx, `SELECT volatility_1y FROM portfolio_metrics WHERE portfolio_id = $1 AND pack_id = $2`,
+		[]any{p.ID, dm.PackID}, &stored); err != nil {
 		t.Fatalf("read the metrics row the run wrote: %v", err)
 	}
 	if want := sampleStd(handReturns(days)) * math.Sqrt(252); math.Abs(stored-want) > 1e-9 {
 		t.Errorf("stored volatility_1y %v; by hand %v", stored, want)
 	}
-	charts := decodeOutput[struct {
+	charts := enginetest.Output[struct {
 		Charts []json.RawMessage `json:"charts"`
-	}](t, d.Outputs["charts"])
+	}](t, d, "charts")
 	if len(charts.Charts) == 0 {
 		t.Errorf("charts.overview produced no chart")
 	}
-	enginetest.Golden(t, d, "portfolio_overview", *update)
+	enginetest.Golden(t, d, "portfolio_overview", agenttest.Update())
 
 	// An as-of date before the first pack can never get one: 422 naming
 	// the first pack's date, not 503 pricing_pack_warming.
@@ -97,16 +81,16 @@ func TestPatternsEndToEnd(t *testing.T) {
 		equity bool
 	}{{"CNR", true}, {"BRK.B", true}} {
 		var secID string
-		if err := dm.db.QueryRow(ctx, `SELECT id::text FROM securities WHERE symbol = $1`, []any{c.symbol}, &secID); err != nil {
+		if err := dm.DB.QueryRow(ctx, `SELECT id::text FROM securities WHERE symbol = $1`, []any{c.symbol}, &secID); err != nil {
 			t.Fatal(err)
 		}
 		d := e.Run(t, "holding_deep_dive", asOf, map[string]any{"portfolio_id": p.ID, "security_id": secID})
 		if d.Status != storage.RunSucceeded {
 			t.Fatalf("holding_deep_dive of %s ended %s: %+v", c.symbol, d.Status, d.Errors)
 		}
-		details := decodeOutput[struct {
+		details := enginetest.Output[struct {
 			IsEquity bool `json:"is_equity"`
-		}](t, d.Outputs["details"])
+		}](t, d, "details")
 		if details.IsEquity != c.equity {
 			t.Errorf("%s: is_equity %v; want %v", c.symbol, details.IsEquity, c.equity)
 		}
@@ -115,12 +99,12 @@ func TestPatternsEndToEnd(t *testing.T) {
 			t.Errorf("%s: fundamentals present %v; want %v (the condition on is_equity)", c.symbol, hasFund, c.equity)
 		}
 		if c.symbol == "CNR" {
-			enginetest.Golden(t, d, "holding_deep_dive_cnr", *update)
+			enginetest.Golden(t, d, "holding_deep_dive_cnr", agenttest.Update())
 		}
 	}
-	etf := dm.ports["USD"]
+	etf := dm.Ports["USD"]
 	var ief string
-	if err := dm.db.QueryRow(ctx, `SELECT s.id::text FROM securities s JOIN lots l ON l.security_id = s.id
+	if err := dm.DB.QueryRow(ctx, `SELECT s.id::text FROM securities s JOIN lots l ON l.security_id = s.id
 		WHERE l.portfolio_id = $1 AND l.quantity_open > 0 AND s.type = 'ETF' LIMIT 1`, []any{etf.ID}, &ief); err != nil {
 		t.Fatalf("find an ETF held by %s: %v", etf.Name, err)
 	}

@@ -1,60 +1,13 @@
 package analyst
 
 import (
-	"context"
-	"fmt"
 	"time"
 
-	"github.com/dawsos/dawsos/agents"
-	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/lots"
 )
 
 // What the performance, attribution and chart capabilities share: the
-// run's dates and pack, and the output types of a dated window.
-
-// runDate is the run's as-of date, or today (the agent's clock, UTC) when
-// the run has none, as the orchestrator defaults it.
-func (a *Analyst) runDate(c *agents.Call) (time.Time, error) {
-	t, err := c.Run.AsOf()
-	if err != nil || !t.IsZero() {
-		return t, err
-	}
-	now := time.Now
-	if a.deps.Now != nil {
-		now = a.deps.Now
-	}
-	y, m, d := now().UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-}
-
-// valuationPack loads the pack a capability values with: final (a warming
-// pack is pricing_pack_warming) and dated on or before the as-of date.
-func valuationPack(ctx context.Context, q storage.Querier, id string, asOf time.Time) (storage.Pack, error) {
-	p, err := storage.GetPack(ctx, q, id)
-	if err != nil {
-		return p, err
-	}
-	if p.Status == storage.PackWarming {
-		return p, fmt.Errorf("pricing pack %s: %w", id, storage.ErrPackNotFinal)
-	}
-	if p.Date.After(asOf) {
-		return p, agents.FieldError("pricing_pack_id", "pricing pack %s is dated %s, after the run's as-of date %s",
-			id, day(p.Date), day(asOf))
-	}
-	return p, nil
-}
-
-// provenanceAt is the run's provenance with the pack and as-of date the
-// figures were actually computed with.
-func provenanceAt(c *agents.Call, packID string, asOf time.Time, method, convention string) agents.Provenance {
-	p := c.Provenance(method, convention)
-	if packID != "" {
-		p.PricingPackID = packID
-	}
-	p.AsOfDate = day(asOf)
-	return p
-}
+// output types of a dated window.
 
 // day formats a date as YYYY-MM-DD.
 func day(t time.Time) string { return t.Format(time.DateOnly) }

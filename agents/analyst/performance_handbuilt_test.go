@@ -13,7 +13,7 @@ import (
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
@@ -21,11 +21,11 @@ import (
 // testRiskFree is the annual risk-free rate the performance tests run with.
 const testRiskFree = 0.04
 
-// newPerfHarness is newHarness with a risk-free rate.
-func newPerfHarness(t *testing.T, db *storage.DB, rc agents.RunContext) *harness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(analyst.New(agents.Deps{DB: db, RiskFreeRate: testRiskFree}))
-	return &harness{t: t, reg: r, cat: orchestrator.MustCatalog(r), rc: rc}
+// newPerfHarness is newHarness with a risk-free rate and a run context.
+func newPerfHarness(t *testing.T, db *storage.DB, rc agents.RunContext) *enginetest.Harness {
+	h := enginetest.NewHarness(t, db, analyst.New(agents.Deps{DB: db, RiskFreeRate: testRiskFree}))
+	h.Run = rc
+	return h
 }
 
 // wantCode fails unless err is an *agents.Error with code and, when
@@ -154,7 +154,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	// 1710 / 1500 − 1 = 0.14 over 426 calendar days, more than a year:
 	// annualised 1.14^(365/426) − 1 = 0.118810424058...
 	var twr analyst.TWROutput
-	if err := h.call("metrics.compute_twr", map[string]any{"portfolio_id": hb.p, "lookback_days": 2, "include_series": true}, &twr); err != nil {
+	if err := h.Call("metrics.compute_twr", map[string]any{"portfolio_id": hb.p, "lookback_days": 2, "include_series": true}, &twr); err != nil {
 		t.Fatal(err)
 	}
 	if !near(twr.TotalReturn, 0.14, 1e-12) || !twr.Annualized || !near(twr.TWR, math.Pow(1.14, 365.0/426)-1, 1e-12) ||
@@ -165,7 +165,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 		t.Fatalf("twr series %+v", twr.Series)
 	}
 	// One day: 1710/1600 − 1 over 245 days, not annualised.
-	if err := h.call("metrics.compute_twr", map[string]any{"portfolio_id": hb.p, "lookback_days": 1}, &twr); err != nil {
+	if err := h.Call("metrics.compute_twr", map[string]any{"portfolio_id": hb.p, "lookback_days": 1}, &twr); err != nil {
 		t.Fatal(err)
 	}
 	if twr.Annualized || !near(twr.TWR, 1710.0/1600-1, 1e-12) || twr.TWR != twr.TotalReturn {
@@ -182,7 +182,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 		t.Fatalf("the stated IRR leaves an NPV of %g", npv)
 	}
 	var mwr analyst.MWROutput
-	if err := h.call("metrics.compute_mwr", map[string]any{"portfolio_id": hb.p, "lookback_days": 2}, &mwr); err != nil {
+	if err := h.Call("metrics.compute_mwr", map[string]any{"portfolio_id": hb.p, "lookback_days": 2}, &mwr); err != nil {
 		t.Fatal(err)
 	}
 	if !near(mwr.XIRR, statedIRR, 1e-9) || !near(mwr.MWR, statedIRR, 1e-9) || !mwr.Annualized || len(mwr.CashFlows) != 3 ||
@@ -192,7 +192,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	}
 	// Over the last day only: −1600 then +1710 245 days later, within a
 	// year, so the period return 1710/1600 − 1 (de-annualised XIRR).
-	if err := h.call("metrics.compute_mwr", map[string]any{"portfolio_id": hb.p, "lookback_days": 1}, &mwr); err != nil {
+	if err := h.Call("metrics.compute_mwr", map[string]any{"portfolio_id": hb.p, "lookback_days": 1}, &mwr); err != nil {
 		t.Fatal(err)
 	}
 	if mwr.Annualized || !near(mwr.MWR, 1710.0/1600-1, 1e-9) || !near(mwr.XIRR, math.Pow(1710.0/1600, 365.0/245)-1, 1e-9) {
@@ -201,14 +201,14 @@ func TestPerformanceHandBuilt(t *testing.T) {
 
 	// The NAV: three values, exactly as computed above.
 	var nav analyst.HistoricalNAVOutput
-	if err := h.call("portfolio.historical_nav", map[string]any{"portfolio_id": hb.p, "lookback_days": 10}, &nav); err != nil {
+	if err := h.Call("portfolio.historical_nav", map[string]any{"portfolio_id": hb.p, "lookback_days": 10}, &nav); err != nil {
 		t.Fatal(err)
 	}
 	if len(nav.Values) != 3 || nav.Complete || nav.Days != 2 || !nav.Values[1].TotalValue.Equal(d("1600")) ||
 		!nav.Values[1].NetExternalFlow.Equal(d("500")) || !nav.Values[2].CashValue.Equal(d("500")) || nav.Values[2].PricingPackID != hb.packs[2] {
 		t.Fatalf("nav of P = %+v", nav)
 	}
-	err := h.call("portfolio.historical_nav", map[string]any{"portfolio_id": hb.p, "lookback_days": 10, "require_full": true}, &nav)
+	err := h.Call("portfolio.historical_nav", map[string]any{"portfolio_id": hb.p, "lookback_days": 10, "require_full": true}, &nav)
 	wantCode(t, "nav longer than the history", err, agents.CodeInsufficientData, "found 2, need at least 10")
 
 	// R's attribution, start-of-window base values X 10 × 100 × 1 = 1000,
@@ -218,7 +218,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	//   Portfolio: local (210 + 55)/1550, fx −50/1550, interaction −5/1550,
 	//   total (1210 + 550)/1550 − 1 = 210/1550.
 	var att analyst.CurrencyAttributionOutput
-	if err := h.call("attribution.currency", map[string]any{"portfolio_id": hb.r, "pricing_pack_id": hb.packs[2], "lookback_days": 2}, &att); err != nil {
+	if err := h.Call("attribution.currency", map[string]any{"portfolio_id": hb.r, "pricing_pack_id": hb.packs[2], "lookback_days": 2}, &att); err != nil {
 		t.Fatal(err)
 	}
 	if att.StartDate != handDays[0] || !att.Complete || len(att.Positions) != 2 || len(att.ByCurrency) != 2 ||
@@ -231,13 +231,13 @@ func TestPerformanceHandBuilt(t *testing.T) {
 		!near(eur.Total, 0, 1e-12) || !att.StartValue.Equal(d("1550")) || !att.EndValue.Equal(d("1760")) {
 		t.Fatalf("EUR line %+v, start %s, end %s; want weight 550/1550, currency return -1/11, total 0, 1550 → 1760", eur, att.StartValue, att.EndValue)
 	}
-	err = h.call("attribution.currency", map[string]any{"portfolio_id": hb.r, "pricing_pack_id": hb.packs[2], "lookback_days": 5, "require_full": true}, &att)
+	err = h.Call("attribution.currency", map[string]any{"portfolio_id": hb.r, "pricing_pack_id": hb.packs[2], "lookback_days": 5, "require_full": true}, &att)
 	wantCode(t, "attribution longer than the history", err, agents.CodeInsufficientData, "found 2, need at least 5")
 
 	// Unrealised P&L of P: 10 X cost 1000 at 121: 1210, +210, 0.21, held
 	// 426 days (long term).
 	var upl analyst.UnrealizedPLOutput
-	if err := h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[2]}, &upl); err != nil {
+	if err := h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[2]}, &upl); err != nil {
 		t.Fatal(err)
 	}
 	if len(upl.Lots) != 1 || !upl.Lots[0].MarketValue.Equal(d("1210")) || !upl.Lots[0].UnrealizedPL.Equal(d("210")) ||
@@ -246,7 +246,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 		t.Fatalf("unrealised p&l of P = %+v", upl)
 	}
 	// At the middle pack the same lot is 181 days old: short term, +100.
-	if err := h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[1]}, &upl); err != nil {
+	if err := h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[1]}, &upl); err != nil {
 		t.Fatal(err)
 	}
 	if upl.Lots[0].Term != analyst.TermShort || upl.Lots[0].HoldingDays != 181 || !upl.Lots[0].UnrealizedPL.Equal(d("100")) {
@@ -255,7 +255,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	// Q's Y is bought in USD and quoted in CAD at the last pack: valued
 	// (10 × 30 CAD × 0.75 = 225 USD) but without a P&L, never converted
 	// at a made-up rate.
-	if err := h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.q, "pricing_pack_id": hb.packs[2]}, &upl); err != nil {
+	if err := h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.q, "pricing_pack_id": hb.packs[2]}, &upl); err != nil {
 		t.Fatal(err)
 	}
 	if l := upl.Lots[0]; !l.MarketValue.Equal(d("225")) || l.UnrealizedPL != nil || l.UnrealizedReturn != nil || l.NullReason == "" ||
@@ -265,25 +265,25 @@ func TestPerformanceHandBuilt(t *testing.T) {
 
 	// The cash-only portfolio: TWR 0 exactly (nothing moves), no Sharpe (no
 	// variation), no attribution (no position), no lots.
-	if err := h.call("metrics.compute_twr", map[string]any{"portfolio_id": hb.c}, &twr); err != nil {
+	if err := h.Call("metrics.compute_twr", map[string]any{"portfolio_id": hb.c}, &twr); err != nil {
 		t.Fatal(err)
 	}
 	if twr.TotalReturn != 0 || twr.Days != 2 || twr.Complete {
 		t.Fatalf("twr of the cash-only portfolio %+v", twr)
 	}
 	var sh analyst.SharpeOutput
-	err = h.call("metrics.compute_sharpe", map[string]any{"portfolio_id": hb.c}, &sh)
+	err = h.Call("metrics.compute_sharpe", map[string]any{"portfolio_id": hb.c}, &sh)
 	wantCode(t, "sharpe of cash", err, agents.CodeInsufficientData, "")
-	err = h.call("attribution.currency", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &att)
+	err = h.Call("attribution.currency", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &att)
 	wantCode(t, "attribution of cash", err, agents.CodeInsufficientData, "no position")
-	if err := h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &upl); err != nil {
+	if err := h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &upl); err != nil {
 		t.Fatal(err)
 	}
 	if len(upl.Lots) != 0 || !upl.MarketValue.IsZero() || upl.UnrealizedPL == nil || !upl.UnrealizedPL.IsZero() {
 		t.Fatalf("unrealised p&l of cash %+v", upl)
 	}
 	var m analyst.MetricsOutput
-	if err := h.call("metrics.compute", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &m); err != nil {
+	if err := h.Call("metrics.compute", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.TWR1D == nil || *m.TWR1D != 0 || m.Volatility30D != nil || m.Details.Figures["volatility_30d"].NullReason == "" ||
@@ -295,12 +295,12 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	// insufficient_data, its NAV is empty, it has no lots.
 	for _, name := range []string{"metrics.compute_twr", "metrics.compute_mwr", "metrics.compute_sharpe"} {
 		var out map[string]any
-		err := h.call(name, map[string]any{"portfolio_id": hb.e}, &out)
+		err := h.Call(name, map[string]any{"portfolio_id": hb.e}, &out)
 		wantCode(t, name+" of an empty portfolio", err, agents.CodeInsufficientData, "found 0")
 	}
-	err = h.call("metrics.compute", map[string]any{"portfolio_id": hb.e, "pricing_pack_id": hb.packs[2]}, &m)
+	err = h.Call("metrics.compute", map[string]any{"portfolio_id": hb.e, "pricing_pack_id": hb.packs[2]}, &m)
 	wantCode(t, "metrics of an empty portfolio", err, agents.CodeInsufficientData, "found 0")
-	if err := h.call("portfolio.historical_nav", map[string]any{"portfolio_id": hb.e}, &nav); err != nil {
+	if err := h.Call("portfolio.historical_nav", map[string]any{"portfolio_id": hb.e}, &nav); err != nil {
 		t.Fatal(err)
 	}
 	if len(nav.Values) != 0 || nav.StartDate != nil || nav.Complete {
@@ -308,20 +308,20 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	}
 
 	// A pack after the run's as-of date, and a warming pack.
-	h.rc.AsOfDate = handDays[1]
-	err = h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[2]}, &upl)
+	h.Run.AsOfDate = handDays[1]
+	err = h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[2]}, &upl)
 	wantCode(t, "a pack after the as-of date", err, agents.CodeInvalidInput, "after the run's as-of date")
 	// metrics.compute with the older pack while the daily values go on:
 	// the row would not be the pack's.
-	h.rc.AsOfDate = handDays[2]
-	err = h.call("metrics.compute", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[1]}, &m)
+	h.Run.AsOfDate = handDays[2]
+	err = h.Call("metrics.compute", map[string]any{"portfolio_id": hb.p, "pricing_pack_id": hb.packs[1]}, &m)
 	wantCode(t, "metrics with an older pack", err, agents.CodeInvalidInput, "pass the run's pack")
 	ctx := context.Background()
 	// Daily values that stop before the pack: the row would be stale.
 	if _, err := hb.db.Exec(ctx, `DELETE FROM portfolio_daily_values WHERE portfolio_id = $1 AND value_date = $2`, hb.c, date(handDays[2])); err != nil {
 		t.Fatal(err)
 	}
-	err = h.call("metrics.compute", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &m)
+	err = h.Call("metrics.compute", map[string]any{"portfolio_id": hb.c, "pricing_pack_id": hb.packs[2]}, &m)
 	wantCode(t, "metrics with lagging daily values", err, agents.CodeInsufficientData, "before pack "+hb.packs[2])
 	var warming string
 	err = hb.db.Tx(ctx, func(tx pgx.Tx) error {
@@ -332,7 +332,7 @@ func TestPerformanceHandBuilt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.rc.AsOfDate = "2025-03-04"
-	err = h.call("attribution.currency", map[string]any{"portfolio_id": hb.r, "pricing_pack_id": warming}, &att)
+	h.Run.AsOfDate = "2025-03-04"
+	err = h.Call("attribution.currency", map[string]any{"portfolio_id": hb.r, "pricing_pack_id": warming}, &att)
 	wantCode(t, "a warming pack", err, agents.CodePricingPackWarming, "")
 }

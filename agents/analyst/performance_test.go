@@ -13,9 +13,10 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
-	"github.com/dawsos/dawsos/storage/pgtest"
 	"github.com/dawsos/dawsos/storage/seed"
 )
 
@@ -23,32 +24,7 @@ import (
 // 14 months, so one-year figures exist and three-year ones do not.
 var demoEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 
-type demo struct {
-	db     *storage.DB
-	rep    seed.Report
-	packID string
-	ports  map[string]seed.PortfolioInfo
-}
-
-func seedDemo(t *testing.T) demo {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: demoEnd.AddDate(-1, -2, 0), End: demoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm := demo{db: db, rep: rep, ports: map[string]seed.PortfolioInfo{}}
-	if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL
-		ORDER BY pack_date DESC LIMIT 1`, []any{demoEnd}, &dm.packID); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range rep.Portfolios {
-		dm.ports[p.BaseCurrency] = p
-	}
-	return dm
-}
+func seedDemo(t *testing.T) agenttest.Demo { return agenttest.SeedDemo(t, demoEnd, 14) }
 
 // sqlDay is one portfolio_daily_values row read with plain SQL.
 type sqlDay struct {
@@ -185,15 +161,15 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
 	ctx := context.Background()
-	h := newPerfHarness(t, dm.db, agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)})
+	h := newPerfHarness(t, dm.DB, agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)})
 
 	t.Run("historical_nav", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			var nav analyst.HistoricalNAVOutput
-			if err := h.call("portfolio.historical_nav", map[string]any{"portfolio_id": p.ID}, &nav); err != nil {
+			if err := h.Call("portfolio.historical_nav", map[string]any{"portfolio_id": p.ID}, &nav); err != nil {
 				t.Fatal(err)
 			}
-			rows := sqlDays(t, dm.db, p.ID, demoEnd, 253)
+			rows := sqlDays(t, dm.DB, p.ID, demoEnd, 253)
 			if len(nav.Values) != 253 || nav.Days != 252 || !nav.Complete || nav.BaseCurrency != p.BaseCurrency {
 				t.Fatalf("%s: %d values, %d days, complete %v; want 253 values", p.Name, len(nav.Values), nav.Days, nav.Complete)
 			}
@@ -204,28 +180,28 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 				}
 			}
 			var count int
-			if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM portfolio_daily_values WHERE portfolio_id = $1`, []any{p.ID}, &count); err != nil {
+			if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM portfolio_daily_values WHERE portfolio_id = $1`, []any{p.ID}, &count); err != nil {
 				t.Fatal(err)
 			}
-			if err := h.call("portfolio.historical_nav", map[string]any{"portfolio_id": p.ID, "lookback_days": 2520}, &nav); err != nil {
+			if err := h.Call("portfolio.historical_nav", map[string]any{"portfolio_id": p.ID, "lookback_days": 2520}, &nav); err != nil {
 				t.Fatal(err)
 			}
 			if len(nav.Values) != count || nav.Complete || nav.Days != count-1 {
 				t.Fatalf("%s: the whole history is %d rows; got %d values, complete %v", p.Name, count, len(nav.Values), nav.Complete)
 			}
-			err := h.call("portfolio.historical_nav", map[string]any{"portfolio_id": p.ID, "lookback_days": 2520, "require_full": true}, &nav)
+			err := h.Call("portfolio.historical_nav", map[string]any{"portfolio_id": p.ID, "lookback_days": 2520, "require_full": true}, &nav)
 			wantCode(t, "nav longer than the history", err, agents.CodeInsufficientData, "need at least 2520")
 		}
 	})
 
 	t.Run("compute_twr", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			for _, lb := range []int{252, 280} {
 				var out analyst.TWROutput
-				if err := h.call("metrics.compute_twr", map[string]any{"portfolio_id": p.ID, "lookback_days": lb}, &out); err != nil {
+				if err := h.Call("metrics.compute_twr", map[string]any{"portfolio_id": p.ID, "lookback_days": lb}, &out); err != nil {
 					t.Fatal(err)
 				}
-				rows := sqlDays(t, dm.db, p.ID, demoEnd, lb+1)
+				rows := sqlDays(t, dm.DB, p.ID, demoEnd, lb+1)
 				total := chain(handReturns(rows))
 				first, last := rows[0].date, rows[len(rows)-1].date
 				want, annual := total, last.After(first.AddDate(1, 0, 0))
@@ -237,19 +213,19 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 					t.Fatalf("%s lookback %d: %+v; by hand total %v, twr %v (annualised %v) from %s", p.Name, lb, out, total, want, annual, first)
 				}
 			}
-			err := h.call("metrics.compute_twr", map[string]any{"portfolio_id": p.ID, "lookback_days": 2000, "require_full": true}, &analyst.TWROutput{})
+			err := h.Call("metrics.compute_twr", map[string]any{"portfolio_id": p.ID, "lookback_days": 2000, "require_full": true}, &analyst.TWROutput{})
 			wantCode(t, "twr longer than the history", err, agents.CodeInsufficientData, "need at least 2000")
 		}
 	})
 
 	t.Run("compute_mwr", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			for _, lb := range []int{60, 300} {
 				var out analyst.MWROutput
-				if err := h.call("metrics.compute_mwr", map[string]any{"portfolio_id": p.ID, "lookback_days": lb}, &out); err != nil {
+				if err := h.Call("metrics.compute_mwr", map[string]any{"portfolio_id": p.ID, "lookback_days": lb}, &out); err != nil {
 					t.Fatal(err)
 				}
-				rows := sqlDays(t, dm.db, p.ID, demoEnd, lb+1)
+				rows := sqlDays(t, dm.DB, p.ID, demoEnd, lb+1)
 				want, annual := handMWR(t, rows)
 				if !near(out.MWR, want, 1e-8) || out.Annualized != annual || out.CashFlows[0].Kind != analyst.FlowOpeningValue {
 					t.Fatalf("%s lookback %d: mwr %v (annual %v); by hand %v (annual %v)", p.Name, lb, out.MWR, out.Annualized, want, annual)
@@ -259,12 +235,12 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 	})
 
 	t.Run("compute_sharpe", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			var out analyst.SharpeOutput
-			if err := h.call("metrics.compute_sharpe", map[string]any{"portfolio_id": p.ID}, &out); err != nil {
+			if err := h.Call("metrics.compute_sharpe", map[string]any{"portfolio_id": p.ID}, &out); err != nil {
 				t.Fatal(err)
 			}
-			r := handReturns(sqlDays(t, dm.db, p.ID, demoEnd, 253))
+			r := handReturns(sqlDays(t, dm.DB, p.ID, demoEnd, 253))
 			if !near(out.Sharpe, handSharpe(r, testRiskFree), 1e-9) || !near(out.Volatility, sampleStd(r)*math.Sqrt(252), 1e-12) ||
 				out.Observations != 252 || out.RiskFreeRate != testRiskFree {
 				t.Fatalf("%s: sharpe %v vol %v over %d; by hand %v, %v", p.Name, out.Sharpe, out.Volatility, out.Observations,
@@ -274,13 +250,13 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 	})
 
 	t.Run("metrics.compute", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			checkMetrics(t, h, dm, p)
 		}
 		// A benchmark quoted in another currency: the USD portfolio against
 		// the CAD-traded XIU, converted at each pack's rate.
-		usd := dm.ports["USD"]
-		if _, err := dm.db.Exec(ctx, `UPDATE portfolios SET benchmark_security_id = (SELECT id FROM securities WHERE symbol = 'XIU') WHERE id = $1`, usd.ID); err != nil {
+		usd := dm.Ports["USD"]
+		if _, err := dm.DB.Exec(ctx, `UPDATE portfolios SET benchmark_security_id = (SELECT id FROM securities WHERE symbol = 'XIU') WHERE id = $1`, usd.ID); err != nil {
 			t.Fatal(err)
 		}
 		m := checkMetrics(t, h, dm, usd)
@@ -290,20 +266,20 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 	})
 
 	t.Run("unrealized_pl", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			checkUnrealized(t, h, dm, p)
 		}
 	})
 
 	t.Run("attribution.currency", func(t *testing.T) {
-		for _, p := range dm.rep.Portfolios {
+		for _, p := range dm.Report.Portfolios {
 			checkAttribution(t, h, dm, p)
 		}
 	})
 
 	t.Run("charts.overview", func(t *testing.T) {
 		// The portfolio_overview chain: every output passed in whole.
-		p := dm.ports["CAD"]
+		p := dm.Ports["CAD"]
 		var valued analyst.ValuedPositionsOutput
 		var sectors analyst.SectorAllocationOutput
 		var nav analyst.HistoricalNAVOutput
@@ -315,21 +291,21 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 			args map[string]any
 			out  any
 		}{
-			{"portfolio.get_valued_positions", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.packID}, &valued},
+			{"portfolio.get_valued_positions", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.PackID}, &valued},
 			{"portfolio.historical_nav", map[string]any{"portfolio_id": p.ID}, &nav},
 			{"metrics.compute_twr", map[string]any{"portfolio_id": p.ID, "include_series": true}, &twr},
-			{"metrics.compute", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.packID}, &metrics},
-			{"attribution.currency", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.packID}, &att},
+			{"metrics.compute", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.PackID}, &metrics},
+			{"attribution.currency", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.PackID}, &att},
 		} {
-			if err := h.call(st.name, st.args, st.out); err != nil {
+			if err := h.Call(st.name, st.args, st.out); err != nil {
 				t.Fatalf("%s: %v", st.name, err)
 			}
 		}
-		if err := h.call("portfolio.sector_allocation", map[string]any{"positions": valued.Positions, "total_value": valued.TotalValue}, &sectors); err != nil {
+		if err := h.Call("portfolio.sector_allocation", map[string]any{"positions": valued.Positions, "total_value": valued.TotalValue}, &sectors); err != nil {
 			t.Fatal(err)
 		}
 		var charts analyst.ChartsOverviewOutput
-		if err := h.call("charts.overview", map[string]any{"valued": valued, "sectors": sectors, "nav": nav, "twr": twr,
+		if err := h.Call("charts.overview", map[string]any{"valued": valued, "sectors": sectors, "nav": nav, "twr": twr,
 			"metrics": metrics, "attribution": att}, &charts); err != nil {
 			t.Fatal(err)
 		}
@@ -371,7 +347,7 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 		if rows := byID["metrics"].Rows; len(rows) != 28 || rows[6]["value"] != nil || rows[6]["note"] == nil {
 			t.Fatalf("metrics rows: %d, 5y row %v; want 28 rows, the 5y figure null with its reason", len(rows), rows[6])
 		}
-		err := h.call("charts.overview", map[string]any{}, &charts)
+		err := h.Call("charts.overview", map[string]any{}, &charts)
 		wantCode(t, "charts without inputs", err, agents.CodeInvalidInput, "at least one")
 	})
 
@@ -385,18 +361,18 @@ func TestPerformanceOnTheDemoData(t *testing.T) {
 			{"metrics.compute_twr", map[string]any{"portfolio_id": id}},
 			{"metrics.compute_mwr", map[string]any{"portfolio_id": id}},
 			{"metrics.compute_sharpe", map[string]any{"portfolio_id": id}},
-			{"metrics.compute", map[string]any{"portfolio_id": id, "pricing_pack_id": dm.packID}},
-			{"metrics.unrealized_pl", map[string]any{"portfolio_id": id, "pricing_pack_id": dm.packID}},
-			{"attribution.currency", map[string]any{"portfolio_id": id, "pricing_pack_id": dm.packID}},
+			{"metrics.compute", map[string]any{"portfolio_id": id, "pricing_pack_id": dm.PackID}},
+			{"metrics.unrealized_pl", map[string]any{"portfolio_id": id, "pricing_pack_id": dm.PackID}},
+			{"attribution.currency", map[string]any{"portfolio_id": id, "pricing_pack_id": dm.PackID}},
 		} {
 			var out map[string]any
-			err := h.call(st.name, st.args, &out)
+			err := h.Call(st.name, st.args, &out)
 			wantCode(t, st.name+" of an unknown portfolio", err, agents.CodeNotFound, id.String())
 		}
 		var out map[string]any
-		err := h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": dm.ports["CAD"].ID, "pricing_pack_id": "PP_1999-01-04"}, &out)
+		err := h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": dm.Ports["CAD"].ID, "pricing_pack_id": "PP_1999-01-04"}, &out)
 		wantCode(t, "an unknown pack", err, agents.CodeNotFound, "PP_1999-01-04")
-		err = h.call("metrics.compute_twr", map[string]any{"portfolio_id": dm.ports["CAD"].ID, "lookback_days": 0}, &out)
+		err = h.Call("metrics.compute_twr", map[string]any{"portfolio_id": dm.Ports["CAD"].ID, "lookback_days": 0}, &out)
 		wantCode(t, "lookback 0", err, agents.CodeInvalidInput, "")
 	})
 }
@@ -445,15 +421,15 @@ func sqlBenchmark(t *testing.T, db *storage.DB, id uuid.UUID, dates []time.Time)
 
 // checkMetrics runs metrics.compute twice and checks the stored row
 // against independent computations over the SQL rows.
-func checkMetrics(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) analyst.MetricsOutput {
+func checkMetrics(t *testing.T, h *enginetest.Harness, dm agenttest.Demo, p seed.PortfolioInfo) analyst.MetricsOutput {
 	t.Helper()
 	var m analyst.MetricsOutput
-	args := map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.packID}
-	if err := h.call("metrics.compute", args, &m); err != nil {
+	args := map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.PackID}
+	if err := h.Call("metrics.compute", args, &m); err != nil {
 		t.Fatal(err)
 	}
-	row := readMetricsRow(t, dm.db, p.ID, dm.packID)
-	all := sqlDays(t, dm.db, p.ID, demoEnd, 100000)
+	row := readMetricsRow(t, dm.DB, p.ID, dm.PackID)
+	all := sqlDays(t, dm.DB, p.ID, demoEnd, 100000)
 	r := handReturns(all)
 	n := len(r)
 	if row.count != 1 || row.twr1d == nil || *row.twr1d != *m.TWR1D || !near(*row.twr1d, r[n-1], 1e-12) {
@@ -499,7 +475,7 @@ func checkMetrics(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) analy
 	for i := range dates {
 		dates[i] = all[len(all)-253+i].date
 	}
-	bv := sqlBenchmark(t, dm.db, p.ID, dates)
+	bv := sqlBenchmark(t, dm.DB, p.ID, dates)
 	b := make([]float64, 252)
 	for i := range b {
 		b[i] = bv[i+1]/bv[i] - 1
@@ -523,10 +499,10 @@ func checkMetrics(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) analy
 	}
 	// A replay writes the same row again, and only that row.
 	var again analyst.MetricsOutput
-	if err := h.call("metrics.compute", args, &again); err != nil {
+	if err := h.Call("metrics.compute", args, &again); err != nil {
 		t.Fatal(err)
 	}
-	row2 := readMetricsRow(t, dm.db, p.ID, dm.packID)
+	row2 := readMetricsRow(t, dm.DB, p.ID, dm.PackID)
 	if row2.count != 1 || *row2.twr1d != *row.twr1d || *row2.sharpe1y != *row.sharpe1y || *row2.beta != *row.beta ||
 		string(row2.details) != string(row.details) || !row2.created.Equal(row.created) {
 		t.Fatalf("%s: the replay changed the row: %d rows, details equal %v", p.Name, row2.count, string(row2.details) == string(row.details))
@@ -535,10 +511,10 @@ func checkMetrics(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) analy
 }
 
 // checkUnrealized compares every lot with SQL over lots and prices.
-func checkUnrealized(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
+func checkUnrealized(t *testing.T, h *enginetest.Harness, dm agenttest.Demo, p seed.PortfolioInfo) {
 	t.Helper()
 	var out analyst.UnrealizedPLOutput
-	if err := h.call("metrics.unrealized_pl", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.packID}, &out); err != nil {
+	if err := h.Call("metrics.unrealized_pl", map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.PackID}, &out); err != nil {
 		t.Fatal(err)
 	}
 	type lot struct {
@@ -546,7 +522,7 @@ func checkUnrealized(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 		days                     int
 	}
 	want := map[uuid.UUID]lot{}
-	err := dm.db.Query(context.Background(), func(rows pgx.Rows) error {
+	err := dm.DB.Query(context.Background(), func(rows pgx.Rows) error {
 		for rows.Next() {
 			var id uuid.UUID
 			var l lot
@@ -563,7 +539,7 @@ func checkUnrealized(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 			pk.pack_date - l.acquired_date
 		FROM lots l JOIN portfolios p ON p.id = l.portfolio_id
 		JOIN prices pr ON pr.pack_id = $2 AND pr.security_id = l.security_id JOIN pricing_packs pk ON pk.id = $2
-		WHERE l.portfolio_id = $1 AND l.is_open`, p.ID, dm.packID)
+		WHERE l.portfolio_id = $1 AND l.is_open`, p.ID, dm.PackID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -590,20 +566,20 @@ func checkUnrealized(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 
 // checkAttribution recomputes the attribution from SQL over prices,
 // fx_rates and transactions, then replays it.
-func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
+func checkAttribution(t *testing.T, h *enginetest.Harness, dm agenttest.Demo, p seed.PortfolioInfo) {
 	t.Helper()
 	ctx := context.Background()
 	var out analyst.CurrencyAttributionOutput
-	args := map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.packID}
-	if err := h.call("attribution.currency", args, &out); err != nil {
+	args := map[string]any{"portfolio_id": p.ID, "pricing_pack_id": dm.PackID}
+	if err := h.Call("attribution.currency", args, &out); err != nil {
 		t.Fatal(err)
 	}
 	// The start: 252 weekday packs before the end pack.
 	var startPack string
 	var start time.Time
-	if err := dm.db.QueryRow(ctx, `SELECT id, pack_date FROM pricing_packs WHERE status = 'fresh' AND superseded_by IS NULL
+	if err := dm.DB.QueryRow(ctx, `SELECT id, pack_date FROM pricing_packs WHERE status = 'fresh' AND superseded_by IS NULL
 		AND pack_date < (SELECT pack_date FROM pricing_packs WHERE id = $1) ORDER BY pack_date DESC OFFSET 251 LIMIT 1`,
-		[]any{dm.packID}, &startPack, &start); err != nil {
+		[]any{dm.PackID}, &startPack, &start); err != nil {
 		t.Fatal(err)
 	}
 	if out.StartPackID != startPack || out.Days != 252 || !out.Complete {
@@ -618,7 +594,7 @@ func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 		symbol       string
 	}
 	ws := map[uuid.UUID]*walk{}
-	err := dm.db.Query(ctx, func(rows pgx.Rows) error {
+	err := dm.DB.Query(ctx, func(rows pgx.Rows) error {
 		for rows.Next() {
 			var sec uuid.UUID
 			var typ, sym string
@@ -656,13 +632,13 @@ func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 		FROM transactions t JOIN securities s ON s.id = t.security_id
 		WHERE t.portfolio_id = $1 AND t.trade_date <= (SELECT pack_date FROM pricing_packs WHERE id = $2)
 		  AND t.type IN ('BUY', 'SELL', 'SPLIT', 'TRANSFER_IN', 'TRANSFER_OUT')
-		ORDER BY t.trade_date, t.seq`, p.ID, dm.packID)
+		ORDER BY t.trade_date, t.seq`, p.ID, dm.PackID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rate := func(pack, ccy string) float64 {
 		var r float64
-		if err := dm.db.QueryRow(ctx, `SELECT CASE WHEN $2 = $3 THEN 1 ELSE coalesce(
+		if err := dm.DB.QueryRow(ctx, `SELECT CASE WHEN $2 = $3 THEN 1 ELSE coalesce(
 				(SELECT rate FROM fx_rates WHERE pack_id = $1 AND from_ccy = $2 AND to_ccy = $3),
 				1 / (SELECT rate FROM fx_rates WHERE pack_id = $1 AND from_ccy = $3 AND to_ccy = $2)) END::float8`,
 			[]any{pack, ccy, p.BaseCurrency}, &r); err != nil {
@@ -673,7 +649,7 @@ func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 	closeOf := func(pack string, sec uuid.UUID) (float64, string) {
 		var c float64
 		var ccy string
-		if err := dm.db.QueryRow(ctx, `SELECT close::float8, currency FROM prices WHERE pack_id = $1 AND security_id = $2`,
+		if err := dm.DB.QueryRow(ctx, `SELECT close::float8, currency FROM prices WHERE pack_id = $1 AND security_id = $2`,
 			[]any{pack, sec}, &c, &ccy); err != nil {
 			t.Fatal(err)
 		}
@@ -700,8 +676,8 @@ func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 		}
 		included = append(included, w.symbol)
 		c0, ccy := closeOf(startPack, sec)
-		c1, _ := closeOf(dm.packID, sec)
-		x0, x1 := rate(startPack, ccy), rate(dm.packID, ccy)
+		c1, _ := closeOf(dm.PackID, sec)
+		x0, x1 := rate(startPack, ccy), rate(dm.PackID, ccy)
 		l, f := c1*w.split/c0-1, x1/x0-1
 		pa, ok := got[sec]
 		if !ok || !near(pa.Local, l, 1e-9) || !near(pa.FX, f, 1e-9) || pa.SplitFactor.InexactFloat64() != w.split {
@@ -736,9 +712,9 @@ func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 		var total float64
 		var by string
 		var count int
-		if err := dm.db.QueryRow(ctx, `SELECT total_return, by_currency::text, (SELECT count(*) FROM currency_attribution WHERE portfolio_id = $1)
+		if err := dm.DB.QueryRow(ctx, `SELECT total_return, by_currency::text, (SELECT count(*) FROM currency_attribution WHERE portfolio_id = $1)
 			FROM currency_attribution WHERE portfolio_id = $1 AND as_of_date = $2 AND pack_id = $3 AND start_date = $4`,
-			[]any{p.ID, demoEnd, dm.packID, start}, &total, &by, &count); err != nil {
+			[]any{p.ID, demoEnd, dm.PackID, start}, &total, &by, &count); err != nil {
 			t.Fatal(err)
 		}
 		return total, by, count
@@ -747,7 +723,7 @@ func checkAttribution(t *testing.T, h *harness, dm demo, p seed.PortfolioInfo) {
 	if count != 1 || total != out.TotalReturn {
 		t.Fatalf("%s: stored total %v (%d rows); output %v", p.Name, total, count, out.TotalReturn)
 	}
-	if err := h.call("attribution.currency", args, &out); err != nil {
+	if err := h.Call("attribution.currency", args, &out); err != nil {
 		t.Fatal(err)
 	}
 	if total2, by2, count2 := read(); count2 != 1 || total2 != total || by2 != by {

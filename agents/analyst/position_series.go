@@ -33,19 +33,6 @@ func runPack(ctx context.Context, c *agents.Call) (storage.Pack, error) {
 	return p, nil
 }
 
-// runAsOf returns the run's as-of date, which the capabilities that date
-// what they write need.
-func runAsOf(c *agents.Call) (time.Time, error) {
-	asOf, err := c.Run.AsOf()
-	if err != nil {
-		return time.Time{}, err
-	}
-	if asOf.IsZero() {
-		return time.Time{}, agents.FieldError("ctx.asof_date", "the run has no as-of date")
-	}
-	return asOf, nil
-}
-
 // held is one open position of a portfolio with its portfolio and security.
 type held struct {
 	Portfolio storage.Portfolio

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
@@ -113,9 +114,9 @@ func TestPositionDeepDiveOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := loadRiskDemo(t, 3)
 	usd, cad := dm.portfolio(t, "USD Growth"), dm.portfolio(t, "CAD Demo Portfolio")
-	dates := sqlWindow(t, dm.db, dm.end, posLookback)
+	dates := sqlWindow(t, dm.DB, dm.End, posLookback)
 	var splitIn int
-	sqlRow(t, dm.db, `SELECT count(*) FROM corporate_actions WHERE action_type = 'SPLIT' AND event_date > $1 AND event_date <= $2`, []any{dates[0], dates[len(dates)-1]}, &splitIn)
+	sqlRow(t, dm.DB, `SELECT count(*) FROM corporate_actions WHERE action_type = 'SPLIT' AND event_date > $1 AND event_date <= $2`, []any{dates[0], dates[len(dates)-1]}, &splitIn)
 	if splitIn == 0 {
 		t.Fatalf("no split in the window %s..%s: the test would not cover split adjustment", dates[0].Format(time.DateOnly), dates[len(dates)-1].Format(time.DateOnly))
 	}
@@ -140,30 +141,30 @@ func TestPositionDeepDiveOnTheDemoData(t *testing.T) {
 
 	// Bad input, the same for every position capability.
 	var owner uuid.UUID
-	sqlRow(t, dm.db, `SELECT owner_id FROM portfolios WHERE id = $1`, []any{usd.ID}, &owner)
-	cashOnly, err := storage.CreatePortfolio(context.Background(), dm.db.Pool(), storage.Portfolio{OwnerID: owner, Name: "Cash only", BaseCurrency: "USD", Active: true})
+	sqlRow(t, dm.DB, `SELECT owner_id FROM portfolios WHERE id = $1`, []any{usd.ID}, &owner)
+	cashOnly, err := storage.CreatePortfolio(context.Background(), dm.DB.Pool(), storage.Portfolio{OwnerID: owner, Name: "Cash only", BaseCurrency: "USD", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dm.db.Exec(context.Background(), `SELECT 1`); err != nil {
+	if _, err := dm.DB.Exec(context.Background(), `SELECT 1`); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"position.get_details", "position.compute_return", "position.compute_contribution",
 		"position.compute_currency_attribution", "position.compute_risk"} {
 		var out map[string]any
 		args := map[string]any{"portfolio_id": uuid.New(), "security_id": dm.secID["AAPL"]}
-		expectCode(t, name+" unknown portfolio", dm.h.call(name, args, &out), agents.CodeNotFound, "portfolio")
+		expectCode(t, name+" unknown portfolio", dm.h.Call(name, args, &out), agents.CodeNotFound, "portfolio")
 		args = map[string]any{"portfolio_id": usd.ID, "security_id": uuid.New()}
-		expectCode(t, name+" unknown security", dm.h.call(name, args, &out), agents.CodeNotFound, "unknown security")
+		expectCode(t, name+" unknown security", dm.h.Call(name, args, &out), agents.CodeNotFound, "unknown security")
 		args = map[string]any{"portfolio_id": usd.ID, "security_id": dm.secID["SPY"]}
-		expectCode(t, name+" security not held", dm.h.call(name, args, &out), agents.CodeNotFound, "not held", "SPY", "the security exists")
+		expectCode(t, name+" security not held", dm.h.Call(name, args, &out), agents.CodeNotFound, "not held", "SPY", "the security exists")
 		args = map[string]any{"portfolio_id": cashOnly.ID, "security_id": dm.secID["AAPL"]}
-		expectCode(t, name+" empty portfolio", dm.h.call(name, args, &out), agents.CodeNotFound, "not held")
+		expectCode(t, name+" empty portfolio", dm.h.Call(name, args, &out), agents.CodeNotFound, "not held")
 		if name != "position.get_details" {
 			var packs int
-			sqlRow(t, dm.db, `SELECT count(*) FROM pricing_packs WHERE status = 'fresh' AND superseded_by IS NULL AND pack_date <= $1`, []any{dm.end}, &packs)
+			sqlRow(t, dm.DB, `SELECT count(*) FROM pricing_packs WHERE status = 'fresh' AND superseded_by IS NULL AND pack_date <= $1`, []any{dm.End}, &packs)
 			args = map[string]any{"portfolio_id": usd.ID, "security_id": dm.secID["AAPL"], "lookback_days": 200}
-			err := dm.h.call(name, args, &out)
+			err := dm.h.Call(name, args, &out)
 			ae := expectCode(t, name+" lookback longer than the history", err, agents.CodeInsufficientData, "found", "need at least")
 			t.Logf("%s: %s", name, ae.Message)
 		}
@@ -173,13 +174,13 @@ func TestPositionDeepDiveOnTheDemoData(t *testing.T) {
 func checkDetails(t *testing.T, dm riskDemo, pid, sec uuid.UUID) analyst.PositionDetailsOutput {
 	t.Helper()
 	var out analyst.PositionDetailsOutput
-	if err := dm.h.call("position.get_details", map[string]any{"portfolio_id": pid, "security_id": sec}, &out); err != nil {
+	if err := dm.h.Call("position.get_details", map[string]any{"portfolio_id": pid, "security_id": sec}, &out); err != nil {
 		t.Fatal(err)
 	}
-	var qty, mv, total decimal.Decimal
-	var lots, held int
+	var qty, mv decimal.Decimal
+	var lots int
 	var typ string
-	sqlRow(t, dm.db, `SELECT sum(l.quantity_open), count(*), s.type,
+	sqlRow(t, dm.DB, `SELECT sum(l.quantity_open), count(*), s.type,
 			sum(l.quantity_open) * (SELECT close FROM prices WHERE pack_id = $3 AND security_id = $2) *
 			CASE WHEN pr.currency = pf.base_currency THEN 1 ELSE coalesce(
 				(SELECT rate FROM fx_rates WHERE pack_id = $3 AND from_ccy = pr.currency AND to_ccy = pf.base_currency),
@@ -187,8 +188,8 @@ func checkDetails(t *testing.T, dm riskDemo, pid, sec uuid.UUID) analyst.Positio
 		FROM lots l JOIN securities s ON s.id = l.security_id JOIN portfolios pf ON pf.id = l.portfolio_id
 		JOIN prices pr ON pr.pack_id = $3 AND pr.security_id = l.security_id
 		WHERE l.portfolio_id = $1 AND l.security_id = $2 AND l.quantity_open > 0
-		GROUP BY s.type, pr.currency, pf.base_currency`, []any{pid, sec, dm.packID}, &qty, &lots, &typ, &mv)
-	sqlRow(t, dm.db, independentTotal, []any{pid, dm.packID}, &total, &held)
+		GROUP BY s.type, pr.currency, pf.base_currency`, []any{pid, sec, dm.PackID}, &qty, &lots, &typ, &mv)
+	total, _ := agenttest.PortfolioValue(t, dm.DB, pid, dm.PackID)
 	if !out.Position.Quantity.Equal(qty) || len(out.Lots) != lots || out.SecurityType != typ || out.IsEquity != (typ == "EQUITY") || out.Security.Type != typ {
 		t.Errorf("details: quantity %s, %d lots, type %s (equity %v); SQL %s, %d, %s", out.Position.Quantity, len(out.Lots), out.SecurityType, out.IsEquity, qty, lots, typ)
 	}
@@ -198,7 +199,7 @@ func checkDetails(t *testing.T, dm riskDemo, pid, sec uuid.UUID) analyst.Positio
 	if w := mv.DivRound(total, 10); out.Position.Weight.Sub(w).Abs().GreaterThan(d("0.0000001")) {
 		t.Errorf("details: weight %s, SQL %s", out.Position.Weight, w)
 	}
-	if out.Provenance.PricingPackID != dm.packID || out.ValuedOn != dm.end.Format(time.DateOnly) {
+	if out.Provenance.PricingPackID != dm.PackID || out.ValuedOn != dm.End.Format(time.DateOnly) {
 		t.Errorf("details: provenance %+v valued on %s", out.Provenance, out.ValuedOn)
 	}
 	return out
@@ -207,10 +208,10 @@ func checkDetails(t *testing.T, dm riskDemo, pid, sec uuid.UUID) analyst.Positio
 func checkReturn(t *testing.T, dm riskDemo, pid, sec uuid.UUID, base string, dates []time.Time, args map[string]any) analyst.PositionReturnOutput {
 	t.Helper()
 	var out analyst.PositionReturnOutput
-	if err := dm.h.call("position.compute_return", args, &out); err != nil {
+	if err := dm.h.Call("position.compute_return", args, &out); err != nil {
 		t.Fatal(err)
 	}
-	l := readSQLLine(t, dm.db, sec, base, dates)
+	l := readSQLLine(t, dm.DB, sec, base, dates)
 	n := len(dates) - 1
 	price := l.closes[n]*l.splitFactor()/l.closes[0] - 1
 	fx := l.rates[n]/l.rates[0] - 1
@@ -229,7 +230,7 @@ func checkReturn(t *testing.T, dm riskDemo, pid, sec uuid.UUID, base string, dat
 		Date           time.Time
 		Net, Qty, Cash float64
 	}
-	rows, err := dm.db.Pool().Query(context.Background(), `SELECT trade_date, (amount - fees)::float8, quantity::float8, cash_amount::float8 FROM transactions
+	rows, err := dm.DB.Pool().Query(context.Background(), `SELECT trade_date, (amount - fees)::float8, quantity::float8, cash_amount::float8 FROM transactions
 		WHERE portfolio_id = $1 AND security_id = $2 AND type = 'DIVIDEND' AND trade_date > $3 AND trade_date <= $4 ORDER BY trade_date, seq`,
 		pid, sec, dates[0], dates[n])
 	if err != nil {
@@ -262,10 +263,10 @@ func checkReturn(t *testing.T, dm riskDemo, pid, sec uuid.UUID, base string, dat
 func checkCurrencyAttribution(t *testing.T, dm riskDemo, sec uuid.UUID, base string, dates []time.Time, args map[string]any, ret analyst.PositionReturnOutput) {
 	t.Helper()
 	var out analyst.PositionCurrencyAttributionOutput
-	if err := dm.h.call("position.compute_currency_attribution", args, &out); err != nil {
+	if err := dm.h.Call("position.compute_currency_attribution", args, &out); err != nil {
 		t.Fatal(err)
 	}
-	l := readSQLLine(t, dm.db, sec, base, dates)
+	l := readSQLLine(t, dm.DB, sec, base, dates)
 	n := len(dates) - 1
 	local := l.closes[n]*l.splitFactor()/l.closes[0] - 1
 	fx := l.rates[n]/l.rates[0] - 1
@@ -290,12 +291,12 @@ func checkCurrencyAttribution(t *testing.T, dm riskDemo, sec uuid.UUID, base str
 func checkContribution(t *testing.T, dm riskDemo, pid, sec uuid.UUID, base string, args map[string]any) {
 	t.Helper()
 	var out analyst.PositionContributionOutput
-	if err := dm.h.call("position.compute_contribution", args, &out); err != nil {
+	if err := dm.h.Call("position.compute_contribution", args, &out); err != nil {
 		t.Fatal(err)
 	}
 	var dates []time.Time
 	var totals, flows, qty []float64
-	sqlRow(t, dm.db, `SELECT array_agg(d ORDER BY d), array_agg(tv ORDER BY d), array_agg(fl ORDER BY d), array_agg(q ORDER BY d) FROM (
+	sqlRow(t, dm.DB, `SELECT array_agg(d ORDER BY d), array_agg(tv ORDER BY d), array_agg(fl ORDER BY d), array_agg(q ORDER BY d) FROM (
 			SELECT v.value_date AS d, v.total_value::float8 AS tv, v.net_external_flow::float8 AS fl,
 			       coalesce((SELECT sum(CASE t.type WHEN 'SELL' THEN -t.quantity ELSE t.quantity END *
 			                 coalesce((SELECT exp(sum(ln(sp.split_ratio))) FROM transactions sp WHERE sp.portfolio_id = $1 AND sp.security_id = $2
@@ -303,8 +304,8 @@ func checkContribution(t *testing.T, dm riskDemo, pid, sec uuid.UUID, base strin
 			                 FROM transactions t WHERE t.portfolio_id = $1 AND t.security_id = $2 AND t.type IN ('BUY', 'SELL')
 			                 AND t.trade_date <= v.value_date), 0)::float8 AS q
 			FROM portfolio_daily_values v WHERE v.portfolio_id = $1 AND v.value_date <= $3 ORDER BY v.value_date DESC LIMIT $4) x`,
-		[]any{pid, sec, dm.end, posLookback + 1}, &dates, &totals, &flows, &qty)
-	l := readSQLLine(t, dm.db, sec, base, dates)
+		[]any{pid, sec, dm.End, posLookback + 1}, &dates, &totals, &flows, &qty)
+	l := readSQLLine(t, dm.DB, sec, base, dates)
 	r := l.baseReturns()
 	contrib, twr, arith := 0.0, 1.0, 0.0
 	for i := 1; i < len(dates); i++ {
@@ -335,13 +336,13 @@ func checkContribution(t *testing.T, dm riskDemo, pid, sec uuid.UUID, base strin
 func checkTransactions(t *testing.T, dm riskDemo, pid, sec uuid.UUID) {
 	t.Helper()
 	var out analyst.PositionTransactionsOutput
-	if err := dm.h.call("position.get_transactions", map[string]any{"portfolio_id": pid, "security_id": sec}, &out); err != nil {
+	if err := dm.h.Call("position.get_transactions", map[string]any{"portfolio_id": pid, "security_id": sec}, &out); err != nil {
 		t.Fatal(err)
 	}
 	var ids []uuid.UUID
 	var realized decimal.NullDecimal
-	sqlRow(t, dm.db, `SELECT array_agg(id ORDER BY trade_date DESC, seq DESC), sum(realized_pl) FROM transactions
-		WHERE portfolio_id = $1 AND security_id = $2 AND trade_date <= $3`, []any{pid, sec, dm.end}, &ids, &realized)
+	sqlRow(t, dm.DB, `SELECT array_agg(id ORDER BY trade_date DESC, seq DESC), sum(realized_pl) FROM transactions
+		WHERE portfolio_id = $1 AND security_id = $2 AND trade_date <= $3`, []any{pid, sec, dm.End}, &ids, &realized)
 	if out.Count != len(ids) || len(out.Transactions) != len(ids) {
 		t.Fatalf("transactions: %d, SQL %d", out.Count, len(ids))
 	}
@@ -363,10 +364,10 @@ func checkTransactions(t *testing.T, dm riskDemo, pid, sec uuid.UUID) {
 		}
 	}
 	// A range: the SQL count of the same range.
-	from, to := dm.end.AddDate(0, -1, 0).Format(time.DateOnly), dm.end.AddDate(0, 0, -5).Format(time.DateOnly)
+	from, to := dm.End.AddDate(0, -1, 0).Format(time.DateOnly), dm.End.AddDate(0, 0, -5).Format(time.DateOnly)
 	var n int
-	sqlRow(t, dm.db, `SELECT count(*) FROM transactions WHERE portfolio_id = $1 AND security_id = $2 AND trade_date BETWEEN $3::date AND $4::date`, []any{pid, sec, from, to}, &n)
-	if err := dm.h.call("position.get_transactions", map[string]any{"portfolio_id": pid, "security_id": sec, "from_date": from, "to_date": to}, &out); err != nil || out.Count != n {
+	sqlRow(t, dm.DB, `SELECT count(*) FROM transactions WHERE portfolio_id = $1 AND security_id = $2 AND trade_date BETWEEN $3::date AND $4::date`, []any{pid, sec, from, to}, &n)
+	if err := dm.h.Call("position.get_transactions", map[string]any{"portfolio_id": pid, "security_id": sec, "from_date": from, "to_date": to}, &out); err != nil || out.Count != n {
 		t.Errorf("transactions %s..%s: %d (%v), SQL %d", from, to, out.Count, err, n)
 	}
 }
@@ -378,12 +379,12 @@ func checkTransactions(t *testing.T, dm riskDemo, pid, sec uuid.UUID) {
 func checkRiskOnDemo(t *testing.T, dm riskDemo, pid, sec uuid.UUID, dates []time.Time) {
 	t.Helper()
 	var out analyst.PositionRiskOutput
-	if err := dm.h.call("position.compute_risk", map[string]any{"portfolio_id": pid, "security_id": sec, "lookback_days": posLookback}, &out); err != nil {
+	if err := dm.h.Call("position.compute_risk", map[string]any{"portfolio_id": pid, "security_id": sec, "lookback_days": posLookback}, &out); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	var base string
-	sqlRow(t, dm.db, `SELECT base_currency FROM portfolios WHERE id = $1`, []any{pid}, &base)
+	sqlRow(t, dm.DB, `SELECT base_currency FROM portfolios WHERE id = $1`, []any{pid}, &base)
 	n := len(dates) - 1
 	type line struct {
 		value float64
@@ -391,7 +392,7 @@ func checkRiskOnDemo(t *testing.T, dm riskDemo, pid, sec uuid.UUID, dates []time
 	}
 	var lines []line
 	var mine line
-	rows, err := dm.db.Pool().Query(ctx, `SELECT security_id, sum(quantity_open)::float8 FROM lots WHERE portfolio_id = $1 AND quantity_open > 0 GROUP BY 1`, pid)
+	rows, err := dm.DB.Pool().Query(ctx, `SELECT security_id, sum(quantity_open)::float8 FROM lots WHERE portfolio_id = $1 AND quantity_open > 0 GROUP BY 1`, pid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,15 +405,15 @@ func checkRiskOnDemo(t *testing.T, dm riskDemo, pid, sec uuid.UUID, dates []time
 		t.Fatal(err)
 	}
 	for _, h := range hs {
-		l := readSQLLine(t, dm.db, h.ID, base, dates)
+		l := readSQLLine(t, dm.DB, h.ID, base, dates)
 		ln := line{value: h.Qty * l.closes[n] * l.rates[n], r: l.baseReturns()}
 		if h.ID == sec {
 			mine = ln
 		}
 		lines = append(lines, ln)
 	}
-	rows, err = dm.db.Pool().Query(ctx, `SELECT cash_currency, sum(cash_amount)::float8 FROM transactions WHERE portfolio_id = $1 AND trade_date <= $2
-		GROUP BY 1 HAVING sum(cash_amount) <> 0`, pid, dm.end)
+	rows, err = dm.DB.Pool().Query(ctx, `SELECT cash_currency, sum(cash_amount)::float8 FROM transactions WHERE portfolio_id = $1 AND trade_date <= $2
+		GROUP BY 1 HAVING sum(cash_amount) <> 0`, pid, dm.End)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,7 +427,7 @@ func checkRiskOnDemo(t *testing.T, dm riskDemo, pid, sec uuid.UUID, dates []time
 	}
 	for _, c := range cs {
 		var rates []float64
-		sqlRow(t, dm.db, `SELECT array_agg(CASE WHEN $1 = $2 THEN 1 ELSE coalesce(
+		sqlRow(t, dm.DB, `SELECT array_agg(CASE WHEN $1 = $2 THEN 1 ELSE coalesce(
 				(SELECT rate FROM fx_rates WHERE pack_id = pp.id AND from_ccy = $1 AND to_ccy = $2),
 				1 / (SELECT rate FROM fx_rates WHERE pack_id = pp.id AND from_ccy = $2 AND to_ccy = $1)) END::float8 ORDER BY pp.pack_date)
 			FROM pricing_packs pp WHERE pp.status = 'fresh' AND pp.superseded_by IS NULL AND pp.pack_date = ANY($3)`, []any{c.Ccy, base, dates}, &rates)
@@ -501,12 +502,12 @@ func checkFundamentals(t *testing.T, dm riskDemo) {
 	t.Helper()
 	ctx := context.Background()
 	var out analyst.FundamentalsOutput
-	if err := dm.h.call("position.get_fundamentals", map[string]any{"security_id": dm.secID["AAPL"]}, &out); err != nil {
+	if err := dm.h.Call("position.get_fundamentals", map[string]any{"security_id": dm.secID["AAPL"]}, &out); err != nil {
 		t.Fatal(err)
 	}
 	var years []int
 	var revenue decimal.Decimal
-	sqlRow(t, dm.db, `SELECT array_agg(fiscal_year ORDER BY fiscal_year DESC), (SELECT revenue FROM fundamentals WHERE security_id = $1 ORDER BY fiscal_year DESC LIMIT 1)
+	sqlRow(t, dm.DB, `SELECT array_agg(fiscal_year ORDER BY fiscal_year DESC), (SELECT revenue FROM fundamentals WHERE security_id = $1 ORDER BY fiscal_year DESC LIMIT 1)
 		FROM fundamentals WHERE security_id = $1`, []any{dm.secID["AAPL"]}, &years, &revenue)
 	if len(out.Years) != len(years) || len(years) == 0 || !out.Years[0].Revenue.Decimal.Equal(revenue) {
 		t.Fatalf("fundamentals: %d years, newest revenue %v; SQL %v, %s", len(out.Years), out.Years[0].Revenue, years, revenue)
@@ -516,31 +517,31 @@ func checkFundamentals(t *testing.T, dm riskDemo) {
 			t.Errorf("fundamentals year %d is %d, SQL newest first %d", i, out.Years[i].FiscalYear, y)
 		}
 	}
-	if err := dm.h.call("position.get_fundamentals", map[string]any{"security_id": dm.secID["AAPL"], "years": 2}, &out); err != nil || len(out.Years) != 2 {
+	if err := dm.h.Call("position.get_fundamentals", map[string]any{"security_id": dm.secID["AAPL"], "years": 2}, &out); err != nil || len(out.Years) != 2 {
 		t.Errorf("two years: %d (%v)", len(out.Years), err)
 	}
-	err := dm.h.call("position.get_fundamentals", map[string]any{"security_id": dm.secID["IEF"]}, &out)
+	err := dm.h.Call("position.get_fundamentals", map[string]any{"security_id": dm.secID["IEF"]}, &out)
 	if ae := expectCode(t, "fundamentals of an ETF", err, agents.CodeInvalidInput, "only for equities"); ae.Field != "security_id" {
 		t.Errorf("ETF: field %q, want security_id", ae.Field)
 	}
-	bare, err := storage.UpsertSecurity(ctx, dm.db.Pool(), storage.Security{Symbol: "BARE", Name: "Bare Equity", Type: "EQUITY", Currency: "USD", Active: true})
+	bare, err := storage.UpsertSecurity(ctx, dm.DB.Pool(), storage.Security{Symbol: "BARE", Name: "Bare Equity", Type: "EQUITY", Currency: "USD", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = dm.h.call("position.get_fundamentals", map[string]any{"security_id": bare.ID}, &out)
+	err = dm.h.Call("position.get_fundamentals", map[string]any{"security_id": bare.ID}, &out)
 	expectCode(t, "equity without fundamentals", err, agents.CodeInsufficientData, "BARE", "found 0")
-	err = dm.h.call("position.get_fundamentals", map[string]any{"security_id": uuid.New()}, &out)
+	err = dm.h.Call("position.get_fundamentals", map[string]any{"security_id": uuid.New()}, &out)
 	expectCode(t, "unknown security", err, agents.CodeNotFound)
 }
 
 func checkComparables(t *testing.T, dm riskDemo) {
 	t.Helper()
 	var out analyst.ComparablesOutput
-	if err := dm.h.call("position.get_comparables", map[string]any{"security_id": dm.secID["AAPL"]}, &out); err != nil {
+	if err := dm.h.Call("position.get_comparables", map[string]any{"security_id": dm.secID["AAPL"]}, &out); err != nil {
 		t.Fatal(err)
 	}
 	var want []string
-	sqlRow(t, dm.db, `SELECT array_agg(symbol ORDER BY symbol) FROM securities WHERE sector = (SELECT sector FROM securities WHERE symbol = 'AAPL') AND symbol <> 'AAPL'`, nil, &want)
+	sqlRow(t, dm.DB, `SELECT array_agg(symbol ORDER BY symbol) FROM securities WHERE sector = (SELECT sector FROM securities WHERE symbol = 'AAPL') AND symbol <> 'AAPL'`, nil, &want)
 	if out.Count != len(want) || len(out.Peers) != len(want) || len(want) < 3 {
 		t.Fatalf("comparables: %d peers, SQL %v", len(out.Peers), want)
 	}
@@ -554,11 +555,11 @@ func checkComparables(t *testing.T, dm riskDemo) {
 		// P/E and net margin against SQL on the newest fiscal year.
 		var pe, margin *float64
 		var close decimal.Decimal
-		sqlRow(t, dm.db, `SELECT (SELECT close FROM prices WHERE pack_id = $2 AND security_id = $1),
+		sqlRow(t, dm.DB, `SELECT (SELECT close FROM prices WHERE pack_id = $2 AND security_id = $1),
 				(SELECT CASE WHEN net_income > 0 THEN ((SELECT close FROM prices WHERE pack_id = $2 AND security_id = $1) * shares_outstanding / net_income)::float8 END
 				 FROM fundamentals WHERE security_id = $1 ORDER BY fiscal_year DESC LIMIT 1),
 				(SELECT (net_income / revenue)::float8 FROM fundamentals WHERE security_id = $1 ORDER BY fiscal_year DESC LIMIT 1)`,
-			[]any{p.Security.ID, dm.packID}, &close, &pe, &margin)
+			[]any{p.Security.ID, dm.PackID}, &close, &pe, &margin)
 		if p.Close == nil || !p.Close.Equal(close) {
 			t.Errorf("%s close %v, SQL %s", p.Security.Symbol, p.Close, close)
 		}
@@ -566,11 +567,11 @@ func checkComparables(t *testing.T, dm riskDemo) {
 			t.Errorf("%s P/E %v margin %v; SQL %v %v (notes %v)", p.Security.Symbol, p.PE, p.NetMargin, pe, margin, p.Notes)
 		}
 	}
-	noSector, err := storage.UpsertSecurity(context.Background(), dm.db.Pool(), storage.Security{Symbol: "NOSECT", Name: "No Sector", Type: "EQUITY", Currency: "USD", Active: true})
+	noSector, err := storage.UpsertSecurity(context.Background(), dm.DB.Pool(), storage.Security{Symbol: "NOSECT", Name: "No Sector", Type: "EQUITY", Currency: "USD", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = dm.h.call("position.get_comparables", map[string]any{"security_id": noSector.ID}, &out)
+	err = dm.h.Call("position.get_comparables", map[string]any{"security_id": noSector.ID}, &out)
 	expectCode(t, "security without a sector", err, agents.CodeInsufficientData, "no sector")
 }
 
@@ -642,13 +643,13 @@ func TestPositionRiskHandSorted(t *testing.T) {
 	}
 	h := newHarness(t, db)
 	last := dates[len(dates)-1]
-	h.rc = agents.RunContext{PricingPackID: storage.PackID(last, 0), AsOfDate: last.Format(time.DateOnly)}
+	h.Run = agents.RunContext{PricingPackID: storage.PackID(last, 0), AsOfDate: last.Format(time.DateOnly)}
 	mv := closes[10].Mul(d("50")).InexactFloat64()
 	total := 5000 + mv
 	w := mv / total
 	for _, c := range []struct{ conf, v, es float64 }{{0.9, 0.041, 0.05}, {0.8, 0.032, 0.045}} {
 		var out analyst.PositionRiskOutput
-		if err := h.call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 10, "confidence": c.conf}, &out); err != nil {
+		if err := h.Call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 10, "confidence": c.conf}, &out); err != nil {
 			t.Fatal(err)
 		}
 		checks := []struct {
@@ -671,7 +672,7 @@ func TestPositionRiskHandSorted(t *testing.T) {
 	}
 	// The same closes give the price return Π(1+r) − 1 = 100·Π / 100 − 1.
 	var ret analyst.PositionReturnOutput
-	if err := h.call("position.compute_return", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 10}, &ret); err != nil {
+	if err := h.Call("position.compute_return", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 10}, &ret); err != nil {
 		t.Fatal(err)
 	}
 	want := closes[10].InexactFloat64()/100 - 1
@@ -680,13 +681,13 @@ func TestPositionRiskHandSorted(t *testing.T) {
 	}
 	// Bad input on the hand data.
 	var out analyst.PositionRiskOutput
-	err = h.call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 20}, &out)
+	err = h.Call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 20}, &out)
 	expectCode(t, "lookback longer than the history", err, agents.CodeInsufficientData, "found 11", "need at least 21")
-	err = h.call("position.compute_risk", map[string]any{"portfolio_id": cash.ID, "security_id": sec.ID, "lookback_days": 10}, &out)
+	err = h.Call("position.compute_risk", map[string]any{"portfolio_id": cash.ID, "security_id": sec.ID, "lookback_days": 10}, &out)
 	expectCode(t, "portfolio of only cash", err, agents.CodeNotFound, "not held")
-	err = h.call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 5}, &out)
+	err = h.Call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 5}, &out)
 	expectCode(t, "lookback below the minimum", err, agents.CodeInvalidInput)
-	h.rc.PricingPackID = ""
-	err = h.call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 10}, &out)
+	h.Run.PricingPackID = ""
+	err = h.Call("position.compute_risk", map[string]any{"portfolio_id": pf.ID, "security_id": sec.ID, "lookback_days": 10}, &out)
 	expectCode(t, "run without a pack", err, agents.CodeInvalidInput, "no pricing pack")
 }

@@ -95,7 +95,7 @@ func (a *Analyst) PositionTransactions(ctx context.Context, c *agents.Call, in P
 		return PositionTransactionsOutput{}, err
 	}
 	if to.IsZero() {
-		if to, err = runAsOf(c); err != nil {
+		if to, err = c.RequireAsOf(); err != nil {
 			return PositionTransactionsOutput{}, err
 		}
 	}

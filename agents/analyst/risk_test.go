@@ -15,39 +15,29 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/quant"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 	"github.com/dawsos/dawsos/storage/seed"
 )
 
-// riskDemo is a demo dataset for the risk and position tests.
+// riskDemo is a demo dataset for the risk and position tests, with the
+// securities' ids by symbol and a harness on it.
 type riskDemo struct {
-	db     *storage.DB
-	rep    seed.Report
-	end    time.Time
-	packID string
-	h      *harness
-	secID  map[string]uuid.UUID
+	agenttest.Demo
+	h     *enginetest.Harness
+	secID map[string]uuid.UUID
 }
 
 // loadRiskDemo seeds a window of the given months ending on 2026-06-30 and
 // returns a harness whose run context is that day and its pack.
 func loadRiskDemo(t *testing.T, months int) riskDemo {
 	t.Helper()
-	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	end := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: end.AddDate(0, -months, 0), End: end,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm := riskDemo{db: db, rep: rep, end: end, secID: map[string]uuid.UUID{}}
-	sqlRow(t, db, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL ORDER BY pack_date DESC LIMIT 1`,
-		[]any{end}, &dm.packID)
-	err = db.Query(ctx, func(rows pgx.Rows) error {
+	dm := riskDemo{Demo: agenttest.SeedDemo(t, time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC), months), secID: map[string]uuid.UUID{}}
+	err := dm.DB.Query(context.Background(), func(rows pgx.Rows) error {
 		for rows.Next() {
 			var s string
 			var id uuid.UUID
@@ -61,14 +51,14 @@ func loadRiskDemo(t *testing.T, months int) riskDemo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dm.h = newHarness(t, db)
-	dm.h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: end.Format(time.DateOnly)}
+	dm.h = newHarness(t, dm.DB)
+	dm.h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: dm.End.Format(time.DateOnly)}
 	return dm
 }
 
 func (dm riskDemo) portfolio(t *testing.T, name string) seed.PortfolioInfo {
 	t.Helper()
-	for _, p := range dm.rep.Portfolios {
+	for _, p := range dm.Report.Portfolios {
 		if p.Name == name {
 			return p
 		}
@@ -142,22 +132,22 @@ func TestFactorExposuresOnTheDemoData(t *testing.T) {
 	dm := loadRiskDemo(t, 39)
 	ctx := context.Background()
 	truth := map[string]seed.SecurityTruth{}
-	for _, s := range dm.rep.Securities {
+	for _, s := range dm.Report.Securities {
 		truth[s.Symbol] = s
 	}
 	// A long sample first: the position betas must recover the truth.
 	var z2, eqErr2 float64
 	var nz, neq int
-	for _, p := range dm.rep.Portfolios {
+	for _, p := range dm.Report.Portfolios {
 		var out analyst.FactorExposuresOutput
-		if err := dm.h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID, "lookback_days": 750}, &out); err != nil {
+		if err := dm.h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID, "lookback_days": 750}, &out); err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
 		if out.Observations != 750 {
 			t.Fatalf("%s: %d observations, want 750", p.Name, out.Observations)
 		}
 		var held int
-		sqlRow(t, dm.db, `SELECT count(DISTINCT security_id) FROM lots WHERE portfolio_id = $1 AND quantity_open > 0`, []any{p.ID}, &held)
+		sqlRow(t, dm.DB, `SELECT count(DISTINCT security_id) FROM lots WHERE portfolio_id = $1 AND quantity_open > 0`, []any{p.ID}, &held)
 		if len(out.Positions)+len(out.Skipped) != held || len(out.Positions) == 0 {
 			t.Fatalf("%s: %d positions regressed and %d skipped (%+v); the lots hold %d securities", p.Name, len(out.Positions), len(out.Skipped), out.Skipped, held)
 		}
@@ -196,9 +186,9 @@ func TestFactorExposuresOnTheDemoData(t *testing.T) {
 
 	// The default lookback: stored rows, portfolio betas, replay, history.
 	outs := map[string]analyst.FactorExposuresOutput{}
-	for _, p := range dm.rep.Portfolios {
+	for _, p := range dm.Report.Portfolios {
 		var out analyst.FactorExposuresOutput
-		if err := dm.h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID}, &out); err != nil {
+		if err := dm.h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID}, &out); err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
 		outs[p.Name] = out
@@ -222,17 +212,17 @@ func TestFactorExposuresOnTheDemoData(t *testing.T) {
 
 	// Bad input: an unknown portfolio; a portfolio without daily values.
 	var out analyst.FactorExposuresOutput
-	err := dm.h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": uuid.New()}, &out)
+	err := dm.h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": uuid.New()}, &out)
 	expectCode(t, "unknown portfolio", err, agents.CodeNotFound)
 	var owner uuid.UUID
-	sqlRow(t, dm.db, `SELECT owner_id FROM portfolios WHERE id = $1`, []any{dm.rep.Portfolios[0].ID}, &owner)
-	empty, err := storage.CreatePortfolio(ctx, dm.db.Pool(), storage.Portfolio{OwnerID: owner, Name: "Empty", BaseCurrency: "USD", Active: true})
+	sqlRow(t, dm.DB, `SELECT owner_id FROM portfolios WHERE id = $1`, []any{dm.Report.Portfolios[0].ID}, &owner)
+	empty, err := storage.CreatePortfolio(ctx, dm.DB.Pool(), storage.Portfolio{OwnerID: owner, Name: "Empty", BaseCurrency: "USD", Active: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = dm.h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": empty.ID}, &out)
+	err = dm.h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": empty.ID}, &out)
 	expectCode(t, "portfolio without history", err, agents.CodeInsufficientData, "found 0", "need at least 60")
-	err = dm.h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": empty.ID, "lookback_days": 30}, &out)
+	err = dm.h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": empty.ID, "lookback_days": 30}, &out)
 	expectCode(t, "lookback below the minimum", err, agents.CodeInvalidInput)
 }
 
@@ -242,8 +232,8 @@ func checkStoredExposures(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out a
 	var factors []byte
 	var alpha, r2, rv float64
 	var lookback, obs int
-	sqlRow(t, dm.db, `SELECT factors, alpha, r_squared, residual_vol, lookback_days, observations FROM factor_exposures
-		WHERE portfolio_id = $1 AND as_of_date = $2 AND pack_id = $3`, []any{p.ID, dm.end, dm.packID}, &factors, &alpha, &r2, &rv, &lookback, &obs)
+	sqlRow(t, dm.DB, `SELECT factors, alpha, r_squared, residual_vol, lookback_days, observations FROM factor_exposures
+		WHERE portfolio_id = $1 AND as_of_date = $2 AND pack_id = $3`, []any{p.ID, dm.End, dm.PackID}, &factors, &alpha, &r2, &rv, &lookback, &obs)
 	var stored map[string]struct {
 		Beta, TStat, Contribution float64
 		StdError                  float64 `json:"std_error"`
@@ -279,9 +269,9 @@ func checkStoredExposures(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out a
 		var method string
 		var pr2 float64
 		var pobs int
-		sqlRow(t, dm.db, `SELECT beta_real_rates, beta_inflation, beta_credit, beta_usd, beta_equity, beta_commodity, beta_volatility,
+		sqlRow(t, dm.DB, `SELECT beta_real_rates, beta_inflation, beta_credit, beta_usd, beta_equity, beta_commodity, beta_volatility,
 				method, r_squared, observations FROM position_factor_betas WHERE portfolio_id = $1 AND security_id = $2 AND as_of_date = $3`,
-			[]any{p.ID, pe.SecurityID, dm.end}, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &method, &pr2, &pobs)
+			[]any{p.ID, pe.SecurityID, dm.End}, &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &b[6], &method, &pr2, &pobs)
 		for j, f := range pe.Factors {
 			if b[j] != f.Beta {
 				t.Errorf("%s %s: stored beta %s %g, output %g", p.Name, pe.Symbol, f.Factor, b[j], f.Beta)
@@ -317,7 +307,7 @@ func checkPortfolioBetas(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out an
 		Currency string
 		Weight   float64
 	}
-	rows, err := dm.db.Pool().Query(ctx, `
+	rows, err := dm.DB.Pool().Query(ctx, `
 		WITH days AS (
 			SELECT value_date AS d, lag(value_date) OVER (ORDER BY value_date) AS prev,
 			       lag(total_value) OVER (ORDER BY value_date) AS prev_total, net_external_flow AS flow
@@ -342,7 +332,7 @@ func checkPortfolioBetas(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out an
 		JOIN portfolios pf ON pf.id = $1
 		JOIN prices pr ON pr.security_id = q.security_id AND pr.pack_date = q.prev
 		JOIN pricing_packs pp ON pp.id = pr.pack_id AND pp.status = 'fresh' AND pp.superseded_by IS NULL
-		ORDER BY q.d`, p.ID, start, dm.end)
+		ORDER BY q.d`, p.ID, start, dm.End)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +340,7 @@ func checkPortfolioBetas(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out an
 	if err != nil {
 		t.Fatal(err)
 	}
-	factors := sqlFactorSeries(t, dm.db)
+	factors := sqlFactorSeries(t, dm.DB)
 	fxBeta := map[string][]float64{}
 	systematic := map[time.Time]float64{}
 	var days []time.Time
@@ -420,11 +410,11 @@ func sqlFXBetas(t *testing.T, dm riskDemo, from, to string, start time.Time, fac
 	t.Helper()
 	var dates []time.Time
 	var rates []float64
-	sqlRow(t, dm.db, `SELECT array_agg(pp.pack_date ORDER BY pp.pack_date),
+	sqlRow(t, dm.DB, `SELECT array_agg(pp.pack_date ORDER BY pp.pack_date),
 			array_agg(coalesce((SELECT rate FROM fx_rates WHERE pack_id = pp.id AND from_ccy = $1 AND to_ccy = $2),
 			                   1 / (SELECT rate FROM fx_rates WHERE pack_id = pp.id AND from_ccy = $2 AND to_ccy = $1))::float8 ORDER BY pp.pack_date)
 		FROM pricing_packs pp WHERE pp.status = 'fresh' AND pp.superseded_by IS NULL AND pp.pack_date >= $3::date - 7 AND pp.pack_date <= $4`,
-		[]any{from, to, start, dm.end}, &dates, &rates)
+		[]any{from, to, start, dm.End}, &dates, &rates)
 	var y []float64
 	x := make([][]float64, 7)
 	for i := 1; i < len(dates); i++ {
@@ -450,14 +440,14 @@ func checkReplayChangesNothing(t *testing.T, dm riskDemo, p seed.PortfolioInfo) 
 	t.Helper()
 	snapshot := func() string {
 		var s string
-		sqlRow(t, dm.db, `SELECT (SELECT string_agg(xmin::text || updated_at::text || factors::text, ',') FROM factor_exposures WHERE portfolio_id = $1)
+		sqlRow(t, dm.DB, `SELECT (SELECT string_agg(xmin::text || updated_at::text || factors::text, ',') FROM factor_exposures WHERE portfolio_id = $1)
 			|| '|' || (SELECT string_agg(xmin::text || updated_at::text || beta_equity::text, ',' ORDER BY security_id) FROM position_factor_betas WHERE portfolio_id = $1)`,
 			[]any{p.ID}, &s)
 		return s
 	}
 	before := snapshot()
 	var out analyst.FactorExposuresOutput
-	if err := dm.h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID}, &out); err != nil {
+	if err := dm.h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if after := snapshot(); after != before {
@@ -471,13 +461,13 @@ func checkExposureHistory(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out a
 	t.Helper()
 	ctx := context.Background()
 	// A second, older row written by hand so that order and bounds show.
-	older := storage.FactorExposure{PortfolioID: p.ID, AsOfDate: dm.end.AddDate(0, 0, -14), PackID: dm.packID, LookbackDays: 252, Observations: 200,
+	older := storage.FactorExposure{PortfolioID: p.ID, AsOfDate: dm.End.AddDate(0, 0, -14), PackID: dm.PackID, LookbackDays: 252, Observations: 200,
 		Factors: map[string]storage.FactorLoading{storage.FactorEquity: {Beta: 0.5, StdError: 0.1, TStat: 5}}}
-	if err := storage.UpsertFactorExposure(ctx, dm.db.Pool(), older); err != nil {
+	if err := storage.UpsertFactorExposure(ctx, dm.DB.Pool(), older); err != nil {
 		t.Fatal(err)
 	}
 	var hist analyst.FactorExposureHistoryOutput
-	if err := dm.h.call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": p.ID}, &hist); err != nil {
+	if err := dm.h.Call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": p.ID}, &hist); err != nil {
 		t.Fatal(err)
 	}
 	if hist.Count != 2 || hist.History[0].AsOfDate != older.AsOfDate.Format(time.DateOnly) || hist.History[1].AsOfDate != out.AsOfDate {
@@ -497,27 +487,27 @@ func checkExposureHistory(t *testing.T, dm riskDemo, p seed.PortfolioInfo, out a
 		{map[string]any{"last_n": 1}, 1},
 		{map[string]any{"lookback_weeks": 1}, 1},
 		{map[string]any{"lookback_weeks": 3}, 2},
-		{map[string]any{"from_date": dm.end.AddDate(0, 0, -14).Format(time.DateOnly)}, 2},
-		{map[string]any{"to_date": dm.end.AddDate(0, 0, -1).Format(time.DateOnly)}, 1},
+		{map[string]any{"from_date": dm.End.AddDate(0, 0, -14).Format(time.DateOnly)}, 2},
+		{map[string]any{"to_date": dm.End.AddDate(0, 0, -1).Format(time.DateOnly)}, 1},
 	} {
 		c.args["portfolio_id"] = p.ID
-		if err := dm.h.call("risk.get_factor_exposure_history", c.args, &hist); err != nil || hist.Count != c.want {
+		if err := dm.h.Call("risk.get_factor_exposure_history", c.args, &hist); err != nil || hist.Count != c.want {
 			t.Errorf("history %v: %d rows (%v), want %d", c.args, hist.Count, err, c.want)
 		}
 	}
-	err := dm.h.call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": p.ID, "last_n": 2, "lookback_weeks": 2}, &hist)
+	err := dm.h.Call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": p.ID, "last_n": 2, "lookback_weeks": 2}, &hist)
 	expectCode(t, "two bounds", err, agents.CodeInvalidInput, "at most one")
-	err = dm.h.call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": p.ID, "from_date": "2026-06-30", "to_date": "2026-06-01"}, &hist)
+	err = dm.h.Call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": p.ID, "from_date": "2026-06-30", "to_date": "2026-06-01"}, &hist)
 	expectCode(t, "reversed range", err, agents.CodeInvalidInput)
-	if err := dm.h.call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": dm.portfolio(t, "EUR Income").ID, "to_date": "2020-01-01"}, &hist); err != nil {
+	if err := dm.h.Call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": dm.portfolio(t, "EUR Income").ID, "to_date": "2020-01-01"}, &hist); err != nil {
 		t.Fatal(err)
 	}
 	if hist.Count != 0 || hist.History == nil || hist.Note == "" {
 		t.Errorf("empty history: %+v; want [] with a note", hist)
 	}
-	err = dm.h.call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": uuid.New()}, &hist)
+	err = dm.h.Call("risk.get_factor_exposure_history", map[string]any{"portfolio_id": uuid.New()}, &hist)
 	expectCode(t, "unknown portfolio", err, agents.CodeNotFound)
-	if _, err := dm.db.Exec(ctx, `DELETE FROM factor_exposures WHERE portfolio_id = $1 AND as_of_date = $2`, p.ID, older.AsOfDate); err != nil {
+	if _, err := dm.DB.Exec(ctx, `DELETE FROM factor_exposures WHERE portfolio_id = $1 AND as_of_date = $2`, p.ID, older.AsOfDate); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -530,22 +520,22 @@ func checkCycleOverlay(t *testing.T, dm riskDemo, exp analyst.FactorExposuresOut
 	t.Helper()
 	ctx := context.Background()
 	var out analyst.CycleOverlayOutput
-	err := dm.h.call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out)
+	err := dm.h.Call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out)
 	expectCode(t, "no cycle rows", err, agents.CodeInsufficientData, "STDC")
 	insert := func(cycle, date, phase string, score float64) {
 		t.Helper()
-		if _, err := dm.db.Exec(ctx, `INSERT INTO cycle_phases (cycle, as_of_date, phase, score) VALUES ($1, $2, $3, $4)
+		if _, err := dm.DB.Exec(ctx, `INSERT INTO cycle_phases (cycle, as_of_date, phase, score) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (cycle, as_of_date) DO UPDATE SET phase = EXCLUDED.phase, score = EXCLUDED.score`, cycle, date, phase, score); err != nil {
 			t.Fatal(err)
 		}
 	}
 	insert("STDC", "2026-05-01", "late_expansion", 0.3)
-	err = dm.h.call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out)
+	err = dm.h.Call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out)
 	expectCode(t, "no LTDC row", err, agents.CodeInsufficientData, "LTDC")
 	insert("STDC", "2026-06-15", "EARLY_EXPANSION", 0.6)
 	insert("STDC", "2026-07-15", "deep contraction", 0.9) // after the as-of date: ignored
 	insert("LTDC", "2026-01-01", "Deep-Contraction", -0.4)
-	if err := dm.h.call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out); err != nil {
+	if err := dm.h.Call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.ShortTerm.Multiplier != 0.8 || out.ShortTerm.AsOfDate != "2026-06-15" || out.LongTerm.Multiplier != 2.0 || math.Abs(out.Multiplier-1.6) > 1e-15 {
@@ -562,7 +552,7 @@ func checkCycleOverlay(t *testing.T, dm riskDemo, exp analyst.FactorExposuresOut
 	for phase, m := range map[string]float64{"early expansion": 0.8, "MID_EXPANSION": 1.0, "mid": 1.0, "Late Expansion": 1.2,
 		"early-contraction": 1.5, "DEEP_CONTRACTION": 2.0, "recovery": 0.9} {
 		insert("LTDC", "2026-06-30", phase, 0)
-		if err := dm.h.call("risk.overlay_cycle_phases", map[string]any{"exposures": map[string]any{
+		if err := dm.h.Call("risk.overlay_cycle_phases", map[string]any{"exposures": map[string]any{
 			"factors": []map[string]any{{"factor": "equity", "beta": 1}}}}, &out); err != nil {
 			t.Fatalf("%s: %v", phase, err)
 		}
@@ -571,9 +561,9 @@ func checkCycleOverlay(t *testing.T, dm riskDemo, exp analyst.FactorExposuresOut
 		}
 	}
 	insert("LTDC", "2026-06-30", "beautiful deleveraging", 0)
-	err = dm.h.call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out)
+	err = dm.h.Call("risk.overlay_cycle_phases", map[string]any{"exposures": exp}, &out)
 	expectCode(t, "unknown phase", err, agents.CodeInsufficientData, "beautiful deleveraging", "accepted phases")
-	err = dm.h.call("risk.overlay_cycle_phases", map[string]any{"exposures": map[string]any{"factors": []any{}}}, &out)
+	err = dm.h.Call("risk.overlay_cycle_phases", map[string]any{"exposures": map[string]any{"factors": []any{}}}, &out)
 	expectCode(t, "no factors", err, agents.CodeInvalidInput)
 }
 
@@ -655,9 +645,9 @@ func TestFactorExposuresExactFit(t *testing.T) {
 	}
 	h := newHarness(t, db)
 	last := dates[n-1]
-	h.rc = agents.RunContext{PricingPackID: storage.PackID(last, 0), AsOfDate: last.Format(time.DateOnly)}
+	h.Run = agents.RunContext{PricingPackID: storage.PackID(last, 0), AsOfDate: last.Format(time.DateOnly)}
 	var out analyst.FactorExposuresOutput
-	if err := h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": pf.ID}, &out); err != nil {
+	if err := h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": pf.ID}, &out); err != nil {
 		t.Fatal(err)
 	}
 	wantBeta := []float64{2, 0, -1, 0, 0, 0, 0}
@@ -675,9 +665,9 @@ func TestFactorExposuresExactFit(t *testing.T) {
 	if math.Abs(out.Factors[0].FactorMean-m1) > 1e-15 || math.Abs(out.Factors[0].ContributionAnnual-out.Factors[0].Beta*m1*252) > 1e-12 {
 		t.Errorf("real rates mean %g (hand %g), annual contribution %g", out.Factors[0].FactorMean, m1, out.Factors[0].ContributionAnnual)
 	}
-	if err := h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": pf.ID, "lookback_days": 60}, &out); err != nil || out.Observations != 60 {
+	if err := h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": pf.ID, "lookback_days": 60}, &out); err != nil || out.Observations != 60 {
 		t.Errorf("lookback 60: %d observations (%v), want 60", out.Observations, err)
 	}
-	err = h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": short.ID}, &out)
+	err = h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": short.ID}, &out)
 	expectCode(t, "30 days of history", err, agents.CodeInsufficientData, "found 30", "need at least 60")
 }

@@ -108,7 +108,7 @@ const returnScale = 10
 func (a *Analyst) UnrealizedPL(ctx context.Context, c *agents.Call, in UnrealizedPLInput) (UnrealizedPLOutput, error) {
 	out := UnrealizedPLOutput{PortfolioID: in.PortfolioID, PricingPackID: in.PricingPackID, Lots: []UnrealizedLot{},
 		Positions: []UnrealizedPosition{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -117,7 +117,7 @@ func (a *Analyst) UnrealizedPL(ctx context.Context, c *agents.Call, in Unrealize
 		return out, fmt.Errorf("unrealised p&l: %w", err)
 	}
 	out.BaseCurrency = p.BaseCurrency
-	pack, err := valuationPack(ctx, c.DB, in.PricingPackID, asOf)
+	pack, err := agents.ValuationPack(ctx, c.DB, in.PricingPackID, asOf)
 	if err != nil {
 		return out, err
 	}
@@ -191,7 +191,7 @@ func (a *Analyst) UnrealizedPL(ctx context.Context, c *agents.Call, in Unrealize
 		total := out.UnrealizedGains.Add(out.UnrealizedLosses)
 		out.UnrealizedPL = &total
 	}
-	out.Provenance = provenanceAt(c, pack.ID, asOf, "open lots at the end of the pack's date valued at the pack's closes and FX rates",
+	out.Provenance = c.ProvenanceAt(pack.ID, asOf, "open lots at the end of the pack's date valued at the pack's closes and FX rates",
 		"money in exact decimals; base-currency P&L = local P&L × the pack's rate; return = P&L / cost basis, a decimal fraction; "+
 			"long term when held more than 365 days")
 	return out, nil

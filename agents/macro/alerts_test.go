@@ -42,9 +42,9 @@ func TestAlertsOncePerDayAndReplay(t *testing.T) {
 		"figures":   map[string]any{"dar_fraction": 0.08, "confidence": 0.95}}
 	call := func(run string, at time.Time, a map[string]any) macro.AlertThresholdOutput {
 		t.Helper()
-		h.rc.RunID, h.now = run, at
+		h.Run.RunID, h.now = run, at
 		var out macro.AlertThresholdOutput
-		h.mustCall("alerts.create_if_threshold", a, &out)
+		h.MustCall("alerts.create_if_threshold", a, &out)
 		return out
 	}
 	first := call("run-a", day1, args)
@@ -108,7 +108,7 @@ func TestAlertsConditionAndBadInput(t *testing.T) {
 	figs := map[string]any{"dar_amount": "1234.5", "indicators": []any{
 		map[string]any{"indicator": "T10Y2Y", "end_z": -2.4}, map[string]any{"indicator": "UNRATE", "end_z": 0.3}}}
 	var out macro.AlertThresholdOutput
-	h.mustCall("alerts.create_if_threshold", map[string]any{"alert_name": "curve",
+	h.MustCall("alerts.create_if_threshold", map[string]any{"alert_name": "curve",
 		"condition": map[string]any{"metric": "indicators[indicator=UNRATE].end_z", "operator": "abs_gte", "threshold": 2}, "figures": figs}, &out)
 	if out.Status != "not_crossed" || out.Crossed || out.Value != 0.3 || out.AlertID != nil {
 		t.Errorf("UNRATE |0.3| ≥ 2: %+v; want not_crossed", out)
@@ -116,25 +116,25 @@ func TestAlertsConditionAndBadInput(t *testing.T) {
 	if a, n := alertCounts(t, b); a != 0 || n != 0 {
 		t.Fatalf("a condition that does not hold wrote %d alerts, %d notifications", a, n)
 	}
-	h.mustCall("alerts.create_if_threshold", map[string]any{"alert_name": "curve",
+	h.MustCall("alerts.create_if_threshold", map[string]any{"alert_name": "curve",
 		"condition": map[string]any{"metric": "indicators[indicator=T10Y2Y].end_z", "operator": "abs_gte", "threshold": 2}, "figures": figs}, &out)
 	if out.Status != "notified" || out.Value != -2.4 {
 		t.Errorf("T10Y2Y |−2.4| ≥ 2: %+v; want notified", out)
 	}
-	h.mustCall("alerts.create_if_threshold", map[string]any{"alert_name": "loss",
+	h.MustCall("alerts.create_if_threshold", map[string]any{"alert_name": "loss",
 		"condition": map[string]any{"metric": "dar_amount", "operator": "gt", "threshold": 1000}, "figures": figs}, &out)
 	if out.Status != "notified" || out.Value != 1234.5 {
 		t.Errorf("a decimal string 1234.5 > 1000: %+v; want notified", out)
 	}
 
 	crossing := map[string]any{"alert_name": "x", "condition": map[string]any{"metric": "dar_amount", "operator": "gt", "threshold": 1}, "figures": figs}
-	noUser := *h
-	noUser.rc.UserID = ""
-	scenWantCode(t, "no user", noUser.call("alerts.create_if_threshold", crossing, nil), agents.CodeInvalidInput, "ctx.user_id")
-	noUser.rc.UserID = "not-a-uuid"
-	scenWantCode(t, "user not a uuid", noUser.call("alerts.create_if_threshold", crossing, nil), agents.CodeInvalidInput, "ctx.user_id")
-	noUser.rc.UserID = "00000000-0000-4000-8000-000000000009"
-	scenWantCode(t, "unknown user", noUser.call("alerts.create_if_threshold", crossing, nil), agents.CodeNotFound, "", "00000000-0000-4000-8000-000000000009")
+	noUser := *h.Harness
+	noUser.Run.UserID = ""
+	scenWantCode(t, "no user", noUser.Call("alerts.create_if_threshold", crossing, nil), agents.CodeInvalidInput, "ctx.user_id")
+	noUser.Run.UserID = "not-a-uuid"
+	scenWantCode(t, "user not a uuid", noUser.Call("alerts.create_if_threshold", crossing, nil), agents.CodeInvalidInput, "ctx.user_id")
+	noUser.Run.UserID = "00000000-0000-4000-8000-000000000009"
+	scenWantCode(t, "unknown user", noUser.Call("alerts.create_if_threshold", crossing, nil), agents.CodeNotFound, "", "00000000-0000-4000-8000-000000000009")
 	for _, c := range []struct {
 		what, field string
 		args        map[string]any
@@ -157,7 +157,7 @@ func TestAlertsConditionAndBadInput(t *testing.T) {
 		if c.what == "unknown portfolio" {
 			code = agents.CodeNotFound
 		}
-		scenWantCode(t, c.what, h.call("alerts.create_if_threshold", c.args, nil), code, c.field, c.names...)
+		scenWantCode(t, c.what, h.Call("alerts.create_if_threshold", c.args, nil), code, c.field, c.names...)
 	}
 	if a, n := alertCounts(t, b); a != 2 || n != 2 {
 		t.Errorf("after the bad calls: %d alerts, %d notifications; want the 2 and 2 of the good ones", a, n)
@@ -185,7 +185,7 @@ func TestAlertsSuggestPresets(t *testing.T) {
 		"indicators":  []any{map[string]any{"indicator": "T10Y2Y", "start_z": 0.2, "end_z": -1.4}, map[string]any{"indicator": "UNRATE", "start_z": 0.1, "end_z": 0.4}},
 		"beta_shifts": []any{map[string]any{"factor": "equity", "change": -0.3, "significant": true}, map[string]any{"factor": "usd", "change": 0.01, "significant": false}}}
 	var out macro.PresetsOutput
-	h.mustCall("alerts.suggest_presets", map[string]any{
+	h.MustCall("alerts.suggest_presets", map[string]any{
 		"regime": map[string]any{"regime": "MID_EXPANSION", "confidence": 0.6, "asof_date": "2025-06-30",
 			"probabilities": map[string]float64{"EARLY_CONTRACTION": 0.1, "DEEP_CONTRACTION": 0.05, "MID_EXPANSION": 0.6}},
 		"dar":          map[string]any{"dar_fraction": 0.06, "confidence": 0.95, "horizon_days": 21, "method": "monte_carlo"},
@@ -204,19 +204,19 @@ func TestAlertsSuggestPresets(t *testing.T) {
 	}
 	for i, w := range want {
 		p := out.Presets[i]
-		if p.Condition.Metric != w.metric || p.Condition.Operator != w.op || !scenNear(p.Threshold, w.threshold, 1e-12) ||
+		if p.Condition.Metric != w.metric || p.Condition.Operator != w.op || !near(p.Threshold, w.threshold, 1e-12) ||
 			p.Condition.Threshold != p.Threshold || p.Rationale == "" || p.Name == "" {
 			t.Errorf("preset %d: %+v; want %s %s %v", i, p, w.metric, w.op, w.threshold)
 		}
 	}
 	var fired macro.AlertThresholdOutput
-	h.mustCall("alerts.create_if_threshold", map[string]any{"alert_name": out.Presets[6].Name, "condition": out.Presets[6].Condition,
+	h.MustCall("alerts.create_if_threshold", map[string]any{"alert_name": out.Presets[6].Name, "condition": out.Presets[6].Condition,
 		"figures": map[string]any{"indicators": []any{map[string]any{"indicator": "T10Y2Y", "end_z": -2.1}}}}, &fired)
 	if fired.Status != "notified" {
 		t.Errorf("the T10Y2Y preset on z −2.1: %+v; want notified", fired)
 	}
 	var none macro.PresetsOutput
-	h.mustCall("alerts.suggest_presets", map[string]any{}, &none)
+	h.MustCall("alerts.suggest_presets", map[string]any{}, &none)
 	if len(none.Presets) != 0 || len(none.Notes) != 3 {
 		t.Errorf("no inputs: %+v; want no presets and three notes", none)
 	}

@@ -13,7 +13,7 @@ func TestCycleChartsMacroOverview(t *testing.T) {
 	t.Parallel()
 	h := newMacroHarness(t, nil)
 	var out macro.MacroChartsOutput
-	h.mustCall("charts.macro_overview", map[string]any{
+	h.MustCall("charts.macro_overview", map[string]any{
 		"indicators": map[string]any{"asof_date": "2026-06-30", "indicators": []map[string]any{
 			{"indicator": "T10Y2Y", "date": "2026-06-30", "value": 0.4, "z_score": -1.25, "window": 252, "frequency": "daily"},
 			{"indicator": "CPIAUCSL:yoy", "date": "2026-06-01", "value": 0.031, "z_score": 0.5}}},
@@ -48,6 +48,6 @@ func TestCycleChartsMacroOverview(t *testing.T) {
 	if r := out.Charts[4].Rows; len(r) != 1 || *r[0]["phase"] != "LATE_EXPANSION" || *r[0]["position"] != "3 of 5" || *r[0]["score"] != "1.5" {
 		t.Errorf("cycle rows %+v", r)
 	}
-	err := h.call("charts.macro_overview", map[string]any{}, nil)
+	err := h.Call("charts.macro_overview", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInvalidInput)
 }

@@ -3,7 +3,6 @@ package macro
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -166,7 +165,7 @@ func scenWaterfall(s ChartScenarioIn, ccy, title string) ScenarioChart {
 	for _, f := range s.FactorContributions {
 		label := f.DeltaValue.String()
 		if f.Shock != nil {
-			label += " (shock " + strconv.FormatFloat(*f.Shock, 'g', -1, 64) + ")"
+			label += " (shock " + *fmtFloat(*f.Shock) + ")"
 		}
 		ser.Points = append(ser.Points, ScenarioChartPoint{X: f.Factor, Y: f.DeltaValue.InexactFloat64(), Measure: measureRelative, Label: label})
 	}
@@ -200,7 +199,7 @@ func moverLabel(m ChartScenarioMover) string {
 	if m.DeltaPct == nil {
 		return m.DeltaValue.String()
 	}
-	return fmt.Sprintf("%s (%s)", m.DeltaValue.String(), strconv.FormatFloat(*m.DeltaPct, 'g', -1, 64))
+	return fmt.Sprintf("%s (%s)", m.DeltaValue.String(), *fmtFloat(*m.DeltaPct))
 }
 
 func scenTable(s ChartScenarioIn, ccy string) ScenarioChart {
@@ -215,18 +214,16 @@ func scenTable(s ChartScenarioIn, ccy string) ScenarioChart {
 		if p.HeuristicClass != "" {
 			src += " (" + p.HeuristicClass + ")"
 		}
-		row := map[string]*string{"symbol": scenStr(p.Symbol), "name": scenStr(p.Name), "market_value": scenStr(p.MarketValue.String()),
-			"delta_value": scenStr(p.DeltaValue.String()), "delta_pct": nil, "beta_source": nil}
+		row := map[string]*string{"symbol": strPtr(p.Symbol), "name": strPtr(p.Name), "market_value": strPtr(p.MarketValue.String()),
+			"delta_value": strPtr(p.DeltaValue.String()), "delta_pct": nil, "beta_source": nil}
 		if p.DeltaPct != nil {
-			row["delta_pct"] = scenStr(strconv.FormatFloat(*p.DeltaPct, 'g', -1, 64))
+			row["delta_pct"] = fmtFloat(*p.DeltaPct)
 		}
 		if src != "" {
-			row["beta_source"] = scenStr(src)
+			row["beta_source"] = strPtr(src)
 		}
 		ch.Rows = append(ch.Rows, row)
 	}
 	ch.Notes = append(ch.Notes, "heuristic betas are a stated fallback where no regression exists; see beta_source")
 	return ch
 }
-
-func scenStr(s string) *string { return &s }

@@ -68,5 +68,5 @@ func (a *Macro) ComputeCycles(ctx context.Context, c *agents.Call, in CycleInput
 		return ComputeCyclesOutput{}, err
 	}
 	return ComputeCyclesOutput{ShortTerm: outs[0], LongTerm: outs[1], Empire: outs[2], Civil: outs[3], Overview: ov,
-		Provenance: macroProvenance(c, asOf, "the four cycles by their rules (see each cycle's rule) and their overview", ov.Provenance.Convention)}, nil
+		Provenance: c.ProvenanceAt("", asOf, "the four cycles by their rules (see each cycle's rule) and their overview", ov.Provenance.Convention)}, nil
 }

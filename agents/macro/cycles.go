@@ -421,7 +421,7 @@ func storeCycle(ctx context.Context, q storage.Querier, asOf time.Time, out Cycl
 
 // cycleProvenance is the provenance of a cycle's output.
 func cycleProvenance(c *agents.Call, asOf time.Time, d cycleDef) agents.Provenance {
-	return macroProvenance(c, asOf, "signals from the newest macro_indicators observations on or before the as-of date; "+
+	return c.ProvenanceAt("", asOf, "signals from the newest macro_indicators observations on or before the as-of date; "+
 		"the first rule of the cycle whose conditions hold assigns the phase; "+d.ScoreName+" = "+d.ScoreDoc,
 		"lags are calendar months to an observation dated exactly that much earlier; ratio changes and rates as decimals "+
 			"(0.03 = 3 %); changes of series quoted in percent in percentage points")

@@ -38,11 +38,11 @@ func runCycleCases(t *testing.T, capability, cycle string, spacingYears int, cas
 		rows = append(rows, c.rows(dates[i])...)
 	}
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2030-01-01")
+	h := newMacroHarness(t, db).At("2030-01-01")
 	ctx := context.Background()
 	for i, c := range cases {
 		var out macro.CycleOutput
-		h.mustCall(capability, map[string]any{"asof_date": dates[i].Format(time.DateOnly)}, &out)
+		h.MustCall(capability, map[string]any{"asof_date": dates[i].Format(time.DateOnly)}, &out)
 		if out.Cycle != cycle || out.Phase != c.phase || !near(out.Score, c.score, 1e-9) || out.MatchedRule != c.rule {
 			t.Errorf("%s %s: phase %s score %v rule %d; by hand %s %v rule %d (signals %+v)", cycle, c.name, out.Phase, out.Score,
 				out.MatchedRule, c.phase, c.score, c.rule, out.Signals)
@@ -87,7 +87,7 @@ func runCycleCases(t *testing.T, capability, cycle string, spacingYears int, cas
 	}
 	before := stamp()
 	for _, d := range dates {
-		h.mustCall(capability, map[string]any{"asof_date": d.Format(time.DateOnly)}, nil)
+		h.MustCall(capability, map[string]any{"asof_date": d.Format(time.DateOnly)}, nil)
 	}
 	if after := stamp(); after != before {
 		t.Errorf("%s: replays rewrote cycle_phases:\n%s\n%s", cycle, before, after)
@@ -288,22 +288,22 @@ func TestCycleMissingSeries(t *testing.T) {
 		}
 	}
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2026-07-01")
-	err := h.call("cycles.compute_short_term", map[string]any{}, nil)
+	h := newMacroHarness(t, db).At("2026-07-01")
+	err := h.Call("cycles.compute_short_term", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "series FEDFUNDS has no observation on or before 2026-07-01")
-	err = h.call("cycles.compute_long_term", map[string]any{}, nil)
+	err = h.Call("cycles.compute_long_term", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "FEDFUNDS")
 	// With FEDFUNDS stored, the short INDPRO and the 39 quarters remain.
 	insertObs(t, db, []obs{{"FEDFUNDS", d.AddDate(-1, 0, 0), 4}, {"FEDFUNDS", d, 4}})
-	err = h.call("cycles.compute_short_term", map[string]any{}, nil)
+	err = h.Call("cycles.compute_short_term", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "series INDPRO has no observation dated 2025-07-01")
-	err = h.call("cycles.compute_long_term", map[string]any{}, nil)
+	err = h.Call("cycles.compute_long_term", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "series LTDC_TOTAL_DEBT_GDP has 39 observations in the 120 months up to 2026-07-01")
-	err = h.call("cycles.compute_empire", map[string]any{}, nil)
+	err = h.Call("cycles.compute_empire", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "series EMPIRE_MILITARY has no observation")
-	err = h.call("cycles.compute_civil", map[string]any{}, nil)
+	err = h.Call("cycles.compute_civil", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "series CIVIL_INSTITUTIONAL_TRUST has no observation dated 2016-01-01")
-	err = h.call("macro.compute_cycles", map[string]any{}, nil)
+	err = h.Call("macro.compute_cycles", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "INDPRO", "LTDC_TOTAL_DEBT_GDP", "EMPIRE_MILITARY", "CIVIL_INSTITUTIONAL_TRUST")
 	var n int
 	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM cycle_phases`, nil, &n); err != nil || n != 0 {
@@ -329,9 +329,9 @@ func TestCycleAllAtOnce(t *testing.T) {
 	rows = append(rows, empireRows([]float64{0.8}, []float64{0.9})(d)...)                                   // decline: +1
 	rows = append(rows, civilRows([4]float64{0.48, 0.34, 0.7, 0.3}, [4]float64{0.45, 0.3, 0.5, 0.5})(d)...) // conflict: +1
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2026-07-01")
+	h := newMacroHarness(t, db).At("2026-07-01")
 	var all macro.ComputeCyclesOutput
-	h.mustCall("macro.compute_cycles", map[string]any{}, &all)
+	h.MustCall("macro.compute_cycles", map[string]any{}, &all)
 	want := map[string]string{"STDC": "DEEP_CONTRACTION", "LTDC": "LATE_EXPANSION", "EMPIRE": "DECLINE", "CIVIL": "CONFLICT"}
 	singles := map[string]string{"STDC": "cycles.compute_short_term", "LTDC": "cycles.compute_long_term", "EMPIRE": "cycles.compute_empire", "CIVIL": "cycles.compute_civil"}
 	outs := []macro.CycleOutput{all.ShortTerm, all.LongTerm, all.Empire, all.Civil}
@@ -340,7 +340,7 @@ func TestCycleAllAtOnce(t *testing.T) {
 			t.Errorf("%s: %s; by hand %s", o.Cycle, o.Phase, want[o.Cycle])
 		}
 		var single macro.CycleOutput
-		h.mustCall(singles[o.Cycle], map[string]any{}, &single)
+		h.MustCall(singles[o.Cycle], map[string]any{}, &single)
 		a, _ := json.Marshal(o)
 		b, _ := json.Marshal(single)
 		if string(a) != string(b) {
@@ -348,7 +348,7 @@ func TestCycleAllAtOnce(t *testing.T) {
 		}
 	}
 	var ov macro.OverviewOutput
-	h.mustCall("cycles.aggregate_overview", map[string]any{"short_term": all.ShortTerm, "long_term": all.LongTerm, "empire": all.Empire, "civil": all.Civil}, &ov)
+	h.MustCall("cycles.aggregate_overview", map[string]any{"short_term": all.ShortTerm, "long_term": all.LongTerm, "empire": all.Empire, "civil": all.Civil}, &ov)
 	a, _ := json.Marshal(ov)
 	b, _ := json.Marshal(all.Overview)
 	if string(a) != string(b) {
@@ -363,16 +363,16 @@ func TestCycleAllAtOnce(t *testing.T) {
 		t.Errorf("%d cycle_phases rows (%v); want 4", n, err)
 	}
 	// Two cycles only: the others are listed as missing; -1 + 0 is balanced.
-	h.mustCall("cycles.aggregate_overview", map[string]any{"long_term": all.LongTerm,
+	h.MustCall("cycles.aggregate_overview", map[string]any{"long_term": all.LongTerm,
 		"short_term": map[string]any{"cycle": "STDC", "asof_date": "2026-07-01", "phase": "MID_EXPANSION", "score": 1}}, &ov)
 	if ov.Tilt != -1 || ov.Posture != "balanced" || fmt.Sprint(ov.Missing) != "[EMPIRE CIVIL]" || fmt.Sprint(ov.Tailwinds) != "[STDC]" {
 		t.Errorf("two cycles: %+v", ov)
 	}
-	err := h.call("cycles.aggregate_overview", map[string]any{"short_term": all.LongTerm}, nil)
+	err := h.Call("cycles.aggregate_overview", map[string]any{"short_term": all.LongTerm}, nil)
 	wantCode(t, err, agents.CodeInvalidInput, "LTDC")
-	err = h.call("cycles.aggregate_overview", map[string]any{"empire": map[string]any{"cycle": "EMPIRE", "asof_date": "2026-07-01", "phase": "GLORY", "score": 1}}, nil)
+	err = h.Call("cycles.aggregate_overview", map[string]any{"empire": map[string]any{"cycle": "EMPIRE", "asof_date": "2026-07-01", "phase": "GLORY", "score": 1}}, nil)
 	wantCode(t, err, agents.CodeInvalidInput, "GLORY")
-	err = h.call("cycles.aggregate_overview", map[string]any{}, nil)
+	err = h.Call("cycles.aggregate_overview", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInvalidInput)
 }
 
@@ -398,8 +398,8 @@ func TestCyclePhasesOverlay(t *testing.T) {
 		}
 	}
 	insertObs(t, db, rows)
-	h.at("2026-07-01").mustCall("cycles.compute_short_term", map[string]any{}, &st)
-	h.at("2026-07-01").mustCall("cycles.compute_long_term", map[string]any{}, &lt)
+	h.At("2026-07-01").MustCall("cycles.compute_short_term", map[string]any{}, &st)
+	h.At("2026-07-01").MustCall("cycles.compute_long_term", map[string]any{}, &lt)
 	for i, p := range st.Rule.Phases {
 		if p.Phase != stdc[i] {
 			t.Errorf("STDC phase %d is %s; the overlay test expects %s", i, p.Phase, stdc[i])
@@ -419,7 +419,7 @@ func TestCyclePhasesOverlay(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out analyst.CycleOverlayOutput
-		err := h.at(date.Format(time.DateOnly)).call("risk.overlay_cycle_phases", exposures, &out)
+		err := h.At(date.Format(time.DateOnly)).Call("risk.overlay_cycle_phases", exposures, &out)
 		if err != nil {
 			t.Fatalf("overlay of %s / %s: %v", sp, lp, err)
 		}

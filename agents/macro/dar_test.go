@@ -87,9 +87,9 @@ func TestDaRMonteCarloAgainstClosedForm(t *testing.T) {
 	h := b.harness(t)
 	var out macro.DaROutput
 	args := map[string]any{"portfolio_id": b.two, "confidence": 0.95, "horizon_days": 10, "lookback_days": 300, "seed": 42}
-	h.mustCall("macro.compute_dar", args, &out)
+	h.MustCall("macro.compute_dar", args, &out)
 
-	days := scenBusinessDays(scenAsOf, 300)
+	days := businessDays(scenAsOf, 300)
 	eq := sqlReturns(t, b.db, "SP500", days[0], scenAsOf)
 	com := sqlReturns(t, b.db, "DCOILWTICO", days[0], scenAsOf)
 	ve, vc, cec := handCov(eq, com, days)
@@ -100,7 +100,7 @@ func TestDaRMonteCarloAgainstClosedForm(t *testing.T) {
 	}
 	regimeDays := 0
 	for _, d := range days {
-		if !d.Before(scenDay("2025-04-01")) {
+		if !d.Before(day("2025-04-01")) {
 			regimeDays++
 		}
 	}
@@ -131,7 +131,7 @@ func TestDaRMonteCarloAgainstClosedForm(t *testing.T) {
 	}
 	// A replay upserts the same figure and changes nothing.
 	var again macro.DaROutput
-	h.mustCall("macro.compute_dar", args, &again)
+	h.MustCall("macro.compute_dar", args, &again)
 	if r2 := readDaRRow(t, b, "monte_carlo", 0.95, 10); again.DaRFraction != out.DaRFraction || !r2.updatedAt.Equal(row.updatedAt) {
 		t.Errorf("replay: %v (was %v), updated %v (was %v); want the same row untouched", again.DaRFraction, out.DaRFraction, r2.updatedAt, row.updatedAt)
 	}
@@ -151,11 +151,11 @@ func TestDaRRegimeConditioned(t *testing.T) {
 	insertRegime(t, b.db, "2025-01-02", "LATE_EXPANSION", 0.8)
 	h := b.harness(t)
 	var out macro.DaROutput
-	h.mustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "horizon_days": 5, "lookback_days": 300, "seed": 7}, &out)
-	all := scenBusinessDays(scenAsOf, 300)
+	h.MustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "horizon_days": 5, "lookback_days": 300, "seed": 7}, &out)
+	all := businessDays(scenAsOf, 300)
 	var late []time.Time
 	for _, d := range all {
-		if d.Before(scenDay("2024-09-02")) || !d.Before(scenDay("2025-01-02")) {
+		if d.Before(day("2024-09-02")) || !d.Before(day("2025-01-02")) {
 			late = append(late, d)
 		}
 	}
@@ -176,7 +176,7 @@ func TestDaRRegimeConditioned(t *testing.T) {
 	}
 	// The regime passed in wins over the stored one: MID_EXPANSION has
 	// too few days, so all days are used.
-	h.mustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "horizon_days": 5, "lookback_days": 300, "seed": 7,
+	h.MustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "horizon_days": 5, "lookback_days": 300, "seed": 7,
 		"regime": map[string]any{"regime": "MID_EXPANSION", "confidence": 0.55, "asof_date": "2025-06-30", "runner_up": "LATE_EXPANSION"}}, &out)
 	if out.Regime.Source != "input" || out.Regime.Regime != "MID_EXPANSION" || out.Covariance.Basis != "all_days" ||
 		out.Covariance.RegimeDays != 300-len(late) {
@@ -199,17 +199,17 @@ func TestDaRScenarioMethodHandComputed(t *testing.T) {
 	insertRegime(t, b.db, "2025-06-01", "EARLY_CONTRACTION", 0.6)
 	h := b.harness(t)
 	var out macro.DaROutput
-	h.mustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "method": "scenarios", "confidence": 0.9}, &out)
-	if !scenNear(out.DaRFraction, 0.17, 1e-12) || !out.DaRAmount.Equal(dec("3400")) || out.Simulations != 7 || out.Seed != nil ||
+	h.MustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "method": "scenarios", "confidence": 0.9}, &out)
+	if !near(out.DaRFraction, 0.17, 1e-12) || !out.DaRAmount.Equal(dec("3400")) || out.Simulations != 7 || out.Seed != nil ||
 		out.Covariance != nil || out.QuantileMethod != "type7_linear" {
 		t.Fatalf("scenario DaR %v (%s) over %d, seed %v; want 0.17 (3400) over 7, no seed", out.DaRFraction, out.DaRAmount, out.Simulations, out.Seed)
 	}
-	if len(out.Outcomes) != 7 || out.Outcomes[0].ScenarioID != "t_com_down_40" || !scenNear(out.Outcomes[0].Return, -0.2, 1e-15) ||
-		!scenNear(out.Outcomes[6].Return, 0.15, 1e-15) {
+	if len(out.Outcomes) != 7 || out.Outcomes[0].ScenarioID != "t_com_down_40" || !near(out.Outcomes[0].Return, -0.2, 1e-15) ||
+		!near(out.Outcomes[6].Return, 0.15, 1e-15) {
 		t.Errorf("outcomes %+v", out.Outcomes)
 	}
 	row := readDaRRow(t, b, "scenarios", 0.9, 21)
-	if row.seed != nil || row.simulations != 7 || row.regime != "EARLY_CONTRACTION" || !scenNear(row.fraction, 0.17, 1e-12) {
+	if row.seed != nil || row.simulations != 7 || row.regime != "EARLY_CONTRACTION" || !near(row.fraction, 0.17, 1e-12) {
 		t.Errorf("dar_history %+v", row)
 	}
 }
@@ -226,22 +226,22 @@ func TestDaRSeedReproduces(t *testing.T) {
 	h := b.harness(t)
 	args := map[string]any{"portfolio_id": b.two, "lookback_days": 150}
 	var first, replay, other, given macro.DaROutput
-	h.mustCall("macro.compute_dar", args, &first)
+	h.MustCall("macro.compute_dar", args, &first)
 	sum := sha256.Sum256([]byte("dawsos.compute_dar/run-1"))
 	want := int64(binary.BigEndian.Uint64(sum[:8]) & (1<<53 - 1))
 	if first.Seed == nil || *first.Seed != want || first.SeedSource != "run_id" {
 		t.Fatalf("seed %v (%s); want %d derived from run-1", first.Seed, first.SeedSource, want)
 	}
-	h.mustCall("macro.compute_dar", args, &replay)
+	h.MustCall("macro.compute_dar", args, &replay)
 	if replay.DaRFraction != first.DaRFraction || *replay.Seed != *first.Seed {
 		t.Errorf("same run: %v seed %d; first %v seed %d", replay.DaRFraction, *replay.Seed, first.DaRFraction, *first.Seed)
 	}
-	h.rc.RunID = "run-2"
-	h.mustCall("macro.compute_dar", args, &other)
+	h.Run.RunID = "run-2"
+	h.MustCall("macro.compute_dar", args, &other)
 	if *other.Seed == *first.Seed || other.DaRFraction == first.DaRFraction {
 		t.Errorf("another run: seed %d, DaR %v; want another seed and figure than %d, %v", *other.Seed, other.DaRFraction, *first.Seed, first.DaRFraction)
 	}
-	h.mustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "lookback_days": 150, "seed": *first.Seed}, &given)
+	h.MustCall("macro.compute_dar", map[string]any{"portfolio_id": b.two, "lookback_days": 150, "seed": *first.Seed}, &given)
 	if given.DaRFraction != first.DaRFraction || given.SeedSource != "input" {
 		t.Errorf("seed %d given: %v; want %v", *first.Seed, given.DaRFraction, first.DaRFraction)
 	}
@@ -256,10 +256,10 @@ func TestDaRBadInput(t *testing.T) {
 	b := buildScenBook(t)
 	h := b.harness(t)
 	// No factor series and no regime yet.
-	err := h.call("macro.compute_dar", map[string]any{"portfolio_id": b.two}, nil)
+	err := h.Call("macro.compute_dar", map[string]any{"portfolio_id": b.two}, nil)
 	scenWantCode(t, "no regime", err, agents.CodeInsufficientData, "", "regime_history")
 	insertRegime(t, b.db, "2025-06-01", "MID_EXPANSION", 0.6)
-	err = h.call("macro.compute_dar", map[string]any{"portfolio_id": b.two}, nil)
+	err = h.Call("macro.compute_dar", map[string]any{"portfolio_id": b.two}, nil)
 	scenWantCode(t, "no factor series", err, agents.CodeInsufficientData, "", "found 0, need at least 756")
 	insertFactorPaths(t, b.db, scenAsOf, 100)
 	for _, c := range []struct {
@@ -286,11 +286,11 @@ func TestDaRBadInput(t *testing.T) {
 			map[string]any{"security_id": b.sca, "factors": []any{map[string]any{"factor": "equity", "beta": 1}}}}}},
 			agents.CodeInvalidInput, "factor_exposures.positions[0].factors", nil},
 	} {
-		err := h.call("macro.compute_dar", c.args, nil)
+		err := h.Call("macro.compute_dar", c.args, nil)
 		scenWantCode(t, c.what, err, c.code, c.field, c.names...)
 	}
 	// 100 days are enough for a lookback of 100.
-	err = h.call("macro.compute_dar", map[string]any{"portfolio_id": b.two, "lookback_days": 100}, nil)
+	err = h.Call("macro.compute_dar", map[string]any{"portfolio_id": b.two, "lookback_days": 100}, nil)
 	if err != nil {
 		t.Fatalf("lookback 100 on 100 days: %v", err)
 	}

@@ -147,7 +147,7 @@ func (a *Macro) DetectRegime(ctx context.Context, c *agents.Call, in RegimeInput
 	}
 	out := scoreRegime(z)
 	out.AsOfDate, out.Indicators = ymd(asOf), inds
-	out.Provenance = macroProvenance(c, asOf, "score per regime = Σ weight × z-score (the table in rule.weights), probabilities = softmax(score / 1), "+
+	out.Provenance = c.ProvenanceAt("", asOf, "score per regime = Σ weight × z-score (the table in rule.weights), probabilities = softmax(score / 1), "+
 		"confidence = the top probability; ties go to the regime listed first", zConvention(w))
 	if err := storeRegime(ctx, c.DB, asOf, out, z); err != nil {
 		return RegimeOutput{}, err

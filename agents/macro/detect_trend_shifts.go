@@ -172,7 +172,7 @@ func (a *Macro) DetectTrendShifts(ctx context.Context, c *agents.Call, in TrendS
 	w := newWindows(0, 0)
 	out := TrendShiftsOutput{FromDate: ymd(from), ToDate: ymd(to), LookbackWeeks: weeks, Thresholds: thresholds,
 		RegimeChanges: []RegimeChange{}, Crossings: []ZCrossing{}, Indicators: []IndicatorTrend{}, BetaShifts: []BetaShift{}, Notes: []string{},
-		Provenance: macroProvenance(c, to, "regime changes between consecutive regime_history rows; z-score crossings between consecutive "+
+		Provenance: c.ProvenanceAt("", to, "regime changes between consecutive regime_history rows; z-score crossings between consecutive "+
 			"observations; beta changes between the oldest and newest factor exposure rows given",
 			zConvention(w)+fmt.Sprintf("; a beta shift is significant when |Δβ| > %v × √(se₁² + se₂²)", betaShiftSigmas))}
 

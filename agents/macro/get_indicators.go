@@ -74,7 +74,7 @@ func (a *Macro) GetIndicators(ctx context.Context, c *agents.Call, in Indicators
 		return IndicatorsOutput{}, err
 	}
 	return IndicatorsOutput{AsOfDate: ymd(asOf), Indicators: inds, Windows: w,
-		Provenance: macroProvenance(c, asOf, "latest value of each macro_indicators series on or before the as-of date and its z-score over a trailing window",
+		Provenance: c.ProvenanceAt("", asOf, "latest value of each macro_indicators series on or before the as-of date and its z-score over a trailing window",
 			zConvention(w))}, nil
 }
 

@@ -73,7 +73,7 @@ func (a *Macro) GetRegimeHistory(ctx context.Context, c *agents.Call, in RegimeH
 		return RegimeHistoryOutput{}, err
 	}
 	out := RegimeHistoryOutput{FromDate: ymd(from), ToDate: ymd(to), History: []RegimeSnapshot{},
-		Provenance: macroProvenance(c, to, "stored rows of regime_history, as macro.detect_regime wrote them",
+		Provenance: c.ProvenanceAt("", to, "stored rows of regime_history, as macro.detect_regime wrote them",
 			"dates inclusive; z-scores, probabilities and drivers as detected (see macro.detect_regime)")}
 	for _, r := range rows {
 		s, err := regimeSnapshot(r)

@@ -2,7 +2,6 @@ package macro_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -12,73 +11,18 @@ import (
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/macro"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
 func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
 
-// macroHarness calls capabilities the way a step handler does: arguments
-// checked against the input schema, the capability run in a registry
-// with contract checks on (declared tables and codes), the output checked
-// against the output schema. The registry holds the macro hound and the
-// financial analyst (whose capabilities the macro patterns use).
-type macroHarness struct {
-	t   *testing.T
-	db  *storage.DB
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
-}
-
-func newMacroHarness(t *testing.T, db *storage.DB) *macroHarness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(macro.New(agents.Deps{DB: db}))
-	r.Add(analyst.New(agents.Deps{DB: db, RiskFreeRate: 0.04}))
-	return &macroHarness{t: t, db: db, reg: r, cat: orchestrator.MustCatalog(r)}
-}
-
-// at returns a copy of the harness whose run is as of date.
-func (h *macroHarness) at(date string) *macroHarness {
-	c := *h
-	c.rc.AsOfDate = date
-	return &c
-}
-
-func (h *macroHarness) call(name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(context.Background(), agents.Call{Run: h.rc}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(res, out)
-}
-
-// mustCall fails the test on an error.
-func (h *macroHarness) mustCall(name string, args any, out any) {
-	h.t.Helper()
-	if err := h.call(name, args, out); err != nil {
-		h.t.Fatalf("%s %v: %v", name, args, err)
-	}
+// newMacroHarness calls capabilities with the checks a step gets, in a
+// registry that holds the macro hound and the financial analyst (whose
+// capabilities the macro patterns use).
+func newMacroHarness(t *testing.T, db *storage.DB) *enginetest.Harness {
+	return enginetest.NewHarness(t, db, macro.New(agents.Deps{DB: db}), analyst.New(agents.Deps{DB: db, RiskFreeRate: 0.04}))
 }
 
 // wantCode checks that err is an *agents.Error with code whose message

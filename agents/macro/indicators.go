@@ -315,14 +315,6 @@ func asOfArg(c *agents.Call, field string, arg *string) (time.Time, error) {
 	return t, nil
 }
 
-// macroProvenance is the run's provenance with the computation's as-of
-// date.
-func macroProvenance(c *agents.Call, asOf time.Time, method, convention string) agents.Provenance {
-	p := c.Provenance(method, convention)
-	p.AsOfDate = asOf.Format(time.DateOnly)
-	return p
-}
-
 func ymd(t time.Time) string { return t.Format(time.DateOnly) }
 
 func ageDays(from, to time.Time) int { return int(math.Round(to.Sub(from).Hours() / 24)) }

@@ -42,10 +42,10 @@ func TestIndicatorsZScoreByHand(t *testing.T) {
 		rows = append(rows, obs{"TEST_M", m, v})
 	}
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2026-06-30")
+	h := newMacroHarness(t, db).At("2026-06-30")
 
 	var out macro.IndicatorsOutput
-	h.mustCall("macro.get_indicators", map[string]any{"indicators": []string{"TEST_D", "TEST_M:yoy", "TEST_M"}, "window": 20, "monthly_window": 12}, &out)
+	h.MustCall("macro.get_indicators", map[string]any{"indicators": []string{"TEST_D", "TEST_M:yoy", "TEST_M"}, "window": 20, "monthly_window": 12}, &out)
 	if len(out.Indicators) != 3 {
 		t.Fatalf("indicators %+v", out.Indicators)
 	}
@@ -72,7 +72,7 @@ func TestIndicatorsZScoreByHand(t *testing.T) {
 		t.Errorf("windows %+v provenance %+v", out.Windows, out.Provenance)
 	}
 	// An earlier as-of date sees only the observations up to it.
-	h.mustCall("macro.get_indicators", map[string]any{"indicators": []string{"TEST_D"}, "window": 20, "asof_date": days[48].Format("2006-01-02")}, &out)
+	h.MustCall("macro.get_indicators", map[string]any{"indicators": []string{"TEST_D"}, "window": 20, "asof_date": days[48].Format("2006-01-02")}, &out)
 	if got := out.Indicators[0]; got.Level != 19 || got.Observations != 49 {
 		t.Errorf("as of %s: %+v; want the value 19 of 49 observations", days[48].Format("2006-01-02"), got)
 	}
@@ -93,18 +93,18 @@ func TestIndicatorsInsufficientData(t *testing.T) {
 		rows = append(rows, obs{"SHORT_M", m, 100 + float64(i)})
 	}
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2026-06-30")
+	h := newMacroHarness(t, db).At("2026-06-30")
 	var out macro.IndicatorsOutput
-	err := h.call("macro.get_indicators", map[string]any{"indicators": []string{"SHORT_D", "NOPE", "SHORT_M:yoy"}, "window": 20}, &out)
+	err := h.Call("macro.get_indicators", map[string]any{"indicators": []string{"SHORT_D", "NOPE", "SHORT_M:yoy"}, "window": 20}, &out)
 	wantCode(t, err, agents.CodeInsufficientData, "SHORT_D has 19 observations, need at least 20", "series NOPE has 0 observations", "SHORT_M:yoy has 0 y/y values")
 	// The default list on an empty database names the regime inputs.
-	err = h.call("macro.get_indicators", map[string]any{}, &out)
+	err = h.Call("macro.get_indicators", map[string]any{}, &out)
 	wantCode(t, err, agents.CodeInsufficientData, "T10Y2Y", "UNRATE", "CPIAUCSL", "BAA10Y")
 	for _, bad := range [][]string{{"T10Y2Y;DROP"}, {"CPI:mom"}, {"A", "A"}} {
-		err = h.call("macro.get_indicators", map[string]any{"indicators": bad}, &out)
+		err = h.Call("macro.get_indicators", map[string]any{"indicators": bad}, &out)
 		wantCode(t, err, agents.CodeInvalidInput)
 	}
-	err = h.call("macro.get_indicators", map[string]any{"window": 5}, &out)
+	err = h.Call("macro.get_indicators", map[string]any{"window": 5}, &out)
 	wantCode(t, err, agents.CodeInvalidInput)
 	// A constant window has no z-score.
 	var flat []obs
@@ -112,6 +112,6 @@ func TestIndicatorsInsufficientData(t *testing.T) {
 		flat = append(flat, obs{"FLAT", d, 1.5})
 	}
 	insertObs(t, db, flat)
-	err = h.call("macro.get_indicators", map[string]any{"indicators": []string{"FLAT"}, "window": 20}, &out)
+	err = h.Call("macro.get_indicators", map[string]any{"indicators": []string{"FLAT"}, "window": 20}, &out)
 	wantCode(t, err, agents.CodeInsufficientData, "FLAT", "all equal")
 }

@@ -85,12 +85,9 @@ type scenRegime struct {
 // currentRegime reads the newest regime on or before the as-of date and
 // its row of the table.
 func currentRegime(ctx context.Context, c *agents.Call) (scenRegime, error) {
-	asOf, err := c.Run.AsOf()
+	asOf, err := c.RequireAsOf()
 	if err != nil {
 		return scenRegime{}, err
-	}
-	if asOf.IsZero() {
-		return scenRegime{}, agents.FieldError("ctx.asof_date", "the run has no as-of date")
 	}
 	r, ok, err := storage.RegimeOnOrBefore(ctx, c.DB, asOf)
 	if err != nil {

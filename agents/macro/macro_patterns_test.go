@@ -3,7 +3,6 @@ package macro_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"math"
 	"testing"
@@ -12,31 +11,19 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/orchestrator"
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
-	"github.com/dawsos/dawsos/storage/pgtest"
-	"github.com/dawsos/dawsos/storage/seed"
 )
-
-var updateGolden = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
 
 // macroDemoEnd ends the demo window of the pattern tests; the window
 // starts two years and three months earlier, so the macro paths (two
 // years longer) hold four years of monthly observations: 36 y/y values
 // of CPIAUCSL for its z-score window, with margin.
 var macroDemoEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
-
-func decodeAs[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
 
 // sqlZ recomputes an indicator's z-score on asOf with plain SQL: the last
 // n values up to asOf (levels, or for yoy each level over the level dated
@@ -79,20 +66,10 @@ func sqlValue(t *testing.T, db *storage.DB, series string, onOrBefore time.Time)
 func TestMacroPatternsEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: macroDemoEnd.AddDate(-2, -3, 0), End: macroDemoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cad seed.PortfolioInfo
-	for _, p := range rep.Portfolios {
-		if p.BaseCurrency == "CAD" {
-			cad = p
-		}
-	}
-	h := newMacroHarness(t, db).at(macroDemoEnd.Format(time.DateOnly))
-	e := enginetest.Start(t, db, h.reg, "macro_cycles_overview.json", "macro_trend_monitor.json")
+	dm := agenttest.SeedDemo(t, macroDemoEnd, 27)
+	db, cad := dm.DB, dm.Ports["CAD"]
+	h := newMacroHarness(t, db).At(macroDemoEnd.Format(time.DateOnly))
+	e := enginetest.Start(t, db, h.Registry, "macro_cycles_overview.json", "macro_trend_monitor.json")
 	asOf := macroDemoEnd.Format(time.DateOnly)
 
 	// --- macro_cycles_overview, as of the run's date and as of a year earlier.
@@ -101,7 +78,7 @@ func TestMacroPatternsEndToEnd(t *testing.T) {
 		t.Fatalf("macro_cycles_overview ended %s: %+v", d.Status, d.Errors)
 	}
 	checkCycles(t, db, d, macroDemoEnd)
-	enginetest.Golden(t, d, "macro_cycles_overview", *updateGolden)
+	enginetest.Golden(t, d, "macro_cycles_overview", agenttest.Update())
 	// A quarter earlier: the long-term cycle's 10-year range needs the 40
 	// quarters the demo holds, the newest of which (2026-01-01) is on or
 	// before 2026-03-31; a year earlier it would see 37 and refuse.
@@ -115,25 +92,20 @@ func TestMacroPatternsEndToEnd(t *testing.T) {
 	// --- macro_trend_monitor: regimes detected every week of the last
 	// five, exposures computed two weeks ago and today.
 	for k := 5; k >= 0; k-- {
-		h.mustCall("macro.detect_regime", map[string]any{"asof_date": macroDemoEnd.AddDate(0, 0, -7*k).Format(time.DateOnly)}, nil)
+		h.MustCall("macro.detect_regime", map[string]any{"asof_date": macroDemoEnd.AddDate(0, 0, -7*k).Format(time.DateOnly)}, nil)
 	}
 	for _, at := range []time.Time{macroDemoEnd.AddDate(0, 0, -14), macroDemoEnd} {
-		var pack string
-		if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL
-			ORDER BY pack_date DESC LIMIT 1`, []any{at}, &pack); err != nil {
-			t.Fatal(err)
-		}
-		ha := h.at(at.Format(time.DateOnly))
-		ha.rc.PricingPackID = pack
-		ha.mustCall("risk.compute_factor_exposures", map[string]any{"portfolio_id": cad.ID}, nil)
+		ha := h.At(at.Format(time.DateOnly))
+		ha.Run.PricingPackID = agenttest.FreshPack(t, db, at)
+		ha.MustCall("risk.compute_factor_exposures", map[string]any{"portfolio_id": cad.ID}, nil)
 	}
 	d = e.Run(t, "macro_trend_monitor", asOf, map[string]any{"portfolio_id": cad.ID})
 	if d.Status != storage.RunSucceeded {
 		t.Fatalf("macro_trend_monitor ended %s: %+v", d.Status, d.Errors)
 	}
-	shifts := decodeAs[macro.TrendShiftsOutput](t, d.Outputs["shifts"])
-	hist := decodeAs[macro.RegimeHistoryOutput](t, d.Outputs["regime_history"])
-	exposures := decodeAs[analyst.FactorExposureHistoryOutput](t, d.Outputs["exposures"])
+	shifts := enginetest.Output[macro.TrendShiftsOutput](t, d, "shifts")
+	hist := enginetest.Output[macro.RegimeHistoryOutput](t, d, "regime_history")
+	exposures := enginetest.Output[analyst.FactorExposureHistoryOutput](t, d, "exposures")
 	from := macroDemoEnd.AddDate(0, 0, -27)
 	if shifts.FromDate != from.Format(time.DateOnly) || hist.FromDate != shifts.FromDate || exposures.Count != 2 {
 		t.Errorf("windows: shifts from %s, history from %s, %d exposure rows; want %s and 2 rows", shifts.FromDate, hist.FromDate, exposures.Count, from.Format(time.DateOnly))
@@ -208,10 +180,10 @@ func TestMacroPatternsEndToEnd(t *testing.T) {
 		}
 	}
 	t.Logf("trend monitor: %d shifts, regime %s, %d crossings, %d regime changes", shifts.Shifts, shifts.CurrentRegime.Regime, len(shifts.Crossings), len(shifts.RegimeChanges))
-	enginetest.Golden(t, d, "macro_trend_monitor", *updateGolden)
+	enginetest.Golden(t, d, "macro_trend_monitor", agenttest.Update())
 
 	// A portfolio that does not exist is refused when the run is submitted.
-	_, err = e.Engine.Submit(ctx, orchestrator.SubmitRequest{Pattern: "macro_trend_monitor", AsOfDate: asOf,
+	_, err := e.Engine.Submit(ctx, orchestrator.SubmitRequest{Pattern: "macro_trend_monitor", AsOfDate: asOf,
 		Inputs: map[string]json.RawMessage{"portfolio_id": json.RawMessage(`"00000000-0000-4000-8000-000000000000"`)}})
 	wantCode(t, err, agents.CodeNotFound, "does not exist")
 }
@@ -264,7 +236,7 @@ func checkCycles(t *testing.T, db *storage.DB, d *orchestrator.RunDocument, asOf
 	}
 	tilt := 0
 	for as, signals := range want {
-		out := decodeAs[macro.CycleOutput](t, d.Outputs[as])
+		out := enginetest.Output[macro.CycleOutput](t, d, as)
 		got := map[string]float64{}
 		for _, s := range out.Signals {
 			got[s.Name] = s.Value
@@ -289,10 +261,10 @@ func checkCycles(t *testing.T, db *storage.DB, d *orchestrator.RunDocument, asOf
 	}
 	// The short-term score by its formula from the SQL signals.
 	st := want["short_term"]
-	if out := decodeAs[macro.CycleOutput](t, d.Outputs["short_term"]); !near(out.Score, 50*st["growth"]-2*st["unemployment_change"], 1e-9) {
+	if out := enginetest.Output[macro.CycleOutput](t, d, "short_term"); !near(out.Score, 50*st["growth"]-2*st["unemployment_change"], 1e-9) {
 		t.Errorf("short-term score %v; 50 × growth − 2 × Δunemployment from SQL = %v", out.Score, 50*st["growth"]-2*st["unemployment_change"])
 	}
-	ov := decodeAs[macro.OverviewOutput](t, d.Outputs["overview"])
+	ov := enginetest.Output[macro.OverviewOutput](t, d, "overview")
 	if ov.Tilt != tilt || len(ov.Cycles) != 4 || len(ov.Missing) != 0 {
 		t.Errorf("overview tilt %d over %d cycles; the cycles' tilts add to %d", ov.Tilt, len(ov.Cycles), tilt)
 	}

@@ -171,12 +171,12 @@ func TestRegimeConstructed(t *testing.T) {
 		rows = append(rows, regimeRows(asOfs[i], c.z)...)
 	}
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2030-01-01")
+	h := newMacroHarness(t, db).At("2030-01-01")
 	ctx := context.Background()
 	for i, c := range cases {
 		asOf := asOfs[i].Format(time.DateOnly)
 		var out macro.RegimeOutput
-		h.mustCall("macro.detect_regime", map[string]any{"asof_date": asOf}, &out)
+		h.MustCall("macro.detect_regime", map[string]any{"asof_date": asOf}, &out)
 		scores, probs, _ := handRegime(c.z)
 		if c.other == "" && out.Regime != c.want {
 			t.Errorf("%s: regime %s; constructed as %s (scores %v)", c.name, out.Regime, c.want, scores)
@@ -260,7 +260,7 @@ func TestRegimeConstructed(t *testing.T) {
 	}
 	before = readUpdated()
 	for _, a := range asOfs {
-		h.mustCall("macro.detect_regime", map[string]any{"asof_date": a.Format(time.DateOnly)}, nil)
+		h.MustCall("macro.detect_regime", map[string]any{"asof_date": a.Format(time.DateOnly)}, nil)
 	}
 	after := readUpdated()
 	if len(before) != len(cases) || fmt.Sprint(before) != fmt.Sprint(after) {
@@ -292,13 +292,13 @@ func TestRegimeMissingSeries(t *testing.T) {
 		rows = append(rows, r)
 	}
 	insertObs(t, db, rows)
-	h := newMacroHarness(t, db).at("2026-06-30")
-	err := h.call("macro.detect_regime", map[string]any{}, nil)
+	h := newMacroHarness(t, db).At("2026-06-30")
+	err := h.Call("macro.detect_regime", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "series BAA10Y has 0 observations", "UNRATE has 30 observations, need at least 36 (monthly window)")
 	var n int
 	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM regime_history`, nil, &n); err != nil || n != 0 {
 		t.Errorf("regime_history holds %d rows (%v) after a failed detection; want 0", n, err)
 	}
-	err = newMacroHarness(t, db).call("macro.detect_regime", map[string]any{}, nil)
+	err = newMacroHarness(t, db).Call("macro.detect_regime", map[string]any{}, nil)
 	wantCode(t, err, agents.CodeInvalidInput, "as-of")
 }

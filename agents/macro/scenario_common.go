@@ -168,12 +168,9 @@ type scenInlineBetas struct {
 // position with none of them fails the whole call with insufficient_data
 // naming it: a figure is never made up.
 func loadScenBook(ctx context.Context, c *agents.Call, portfolioID uuid.UUID, inline *scenInlineBetas) (scenBook, error) {
-	asOf, err := c.Run.AsOf()
+	asOf, err := c.RequireAsOf()
 	if err != nil {
 		return scenBook{}, err
-	}
-	if asOf.IsZero() {
-		return scenBook{}, agents.FieldError("ctx.asof_date", "the run has no as-of date")
 	}
 	if c.Run.PricingPackID == "" {
 		return scenBook{}, agents.FieldError("ctx.pricing_pack_id", "the run has no pricing pack")

@@ -2,7 +2,6 @@ package macro_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -18,75 +17,31 @@ import (
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/agents/optimizer"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
-// scenHarness calls capabilities as a step handler does (arguments checked
-// against the input schema, the registry with contract checks on, the
-// output checked against the output schema), with a run context that
-// names a run, a step and a user, and a clock the alert tests move.
+// scenHarness is a harness whose run context names a run, a step and a
+// user, with the clock its macro agent reads, which the alert tests move.
 type scenHarness struct {
-	t   *testing.T
-	db  *storage.DB
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
-	// step is the step id of the calls.
-	step string
-	now  time.Time
+	*enginetest.Harness
+	now time.Time
 }
 
 func newScenHarness(t *testing.T, db *storage.DB) *scenHarness {
-	h := &scenHarness{t: t, db: db, step: "step"}
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(macro.New(agents.Deps{DB: db, Now: func() time.Time { return h.now }}))
-	r.Add(analyst.New(agents.Deps{DB: db, RiskFreeRate: 0.04}))
-	r.Add(optimizer.New(agents.Deps{DB: db}))
-	h.reg, h.cat = r, orchestrator.MustCatalog(r)
+	h := &scenHarness{}
+	h.Harness = enginetest.NewHarness(t, db, macro.New(agents.Deps{DB: db, Now: func() time.Time { return h.now }}),
+		analyst.New(agents.Deps{DB: db, RiskFreeRate: 0.04}), optimizer.New(agents.Deps{DB: db}))
+	h.Step = "step"
 	return h
-}
-
-func (h *scenHarness) call(name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(context.Background(), agents.Call{Run: h.rc, StepID: h.step}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(res, out)
-}
-
-func (h *scenHarness) mustCall(name string, args any, out any) {
-	h.t.Helper()
-	if err := h.call(name, args, out); err != nil {
-		h.t.Fatalf("%s %v: %v", name, args, err)
-	}
 }
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 // scenAsOf is the as-of date of the hand-built book; its pack is dated the
 // same day.
-var scenAsOf = scenDay("2025-06-30")
+var scenAsOf = day("2025-06-30")
 
 // scenBook is a small dataset built by hand, every figure of which can be
 // worked out on paper. One USD pack on 2025-06-30 with closes
@@ -151,7 +106,7 @@ func buildScenBook(t *testing.T) scenBook {
 	if err := db.QueryRow(ctx, `INSERT INTO users (email, password_hash) VALUES ('scen@example.com', 'x') RETURNING id`, nil, &b.owner); err != nil {
 		t.Fatal(err)
 	}
-	buyDay := scenDay("2025-06-02")
+	buyDay := day("2025-06-02")
 	err := db.Tx(ctx, func(tx pgx.Tx) error {
 		for _, s := range []struct {
 			id           *uuid.UUID
@@ -218,7 +173,7 @@ func buildScenBook(t *testing.T) scenBook {
 			}
 			if _, err := tx.Exec(ctx, `INSERT INTO position_factor_betas (portfolio_id, security_id, as_of_date, beta_real_rates,
 					beta_inflation, beta_credit, beta_usd, beta_equity, beta_commodity, beta_volatility, method, r_squared, observations)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0.5, $12)`, r.p, r.s, scenDay(r.date), r.betas[0], r.betas[1],
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0.5, $12)`, r.p, r.s, day(r.date), r.betas[0], r.betas[1],
 				r.betas[2], r.betas[3], r.betas[4], r.betas[5], r.betas[6], r.method, obs); err != nil {
 				return err
 			}
@@ -243,7 +198,7 @@ func buildScenBook(t *testing.T) scenBook {
 // harness returns a harness on the book as of its date, with its pack.
 func (b scenBook) harness(t *testing.T) *scenHarness {
 	h := newScenHarness(t, b.db)
-	h.rc = agents.RunContext{RunID: "run-1", PricingPackID: b.packID, AsOfDate: scenAsOf.Format(time.DateOnly), UserID: b.owner.String()}
+	h.Run = agents.RunContext{RunID: "run-1", PricingPackID: b.packID, AsOfDate: scenAsOf.Format(time.DateOnly), UserID: b.owner.String()}
 	return h
 }
 
@@ -251,7 +206,7 @@ func (b scenBook) harness(t *testing.T) *scenHarness {
 func insertRegime(t *testing.T, db *storage.DB, date, regime string, confidence float64) {
 	t.Helper()
 	if _, err := db.Exec(context.Background(), `INSERT INTO regime_history (as_of_date, regime, confidence) VALUES ($1, $2, $3)
-		ON CONFLICT (as_of_date) DO UPDATE SET regime = EXCLUDED.regime, confidence = EXCLUDED.confidence`, scenDay(date), regime, confidence); err != nil {
+		ON CONFLICT (as_of_date) DO UPDATE SET regime = EXCLUDED.regime, confidence = EXCLUDED.confidence`, day(date), regime, confidence); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -270,11 +225,11 @@ var (
 // (level += 100 × move), the others index levels (level × (1 + move)).
 func insertFactorPaths(t *testing.T, db *storage.DB, end time.Time, n int) {
 	t.Helper()
-	days := scenBusinessDays(end, n+1)
+	days := businessDays(end, n+1)
 	rng := rand.New(rand.NewPCG(11, 12))
 	ids := []string{"DFII10", "T10YIE", "BAMLC0A0CM", "DTWEXBGS", "SP500", "DCOILWTICO", "VIXCLS"}
 	level := []float64{1.5, 2.3, 1.2, 120, 5000, 70, 15}
-	var rows []scenObs
+	var rows []obs
 	for i, d := range days {
 		if i > 0 {
 			var z [7]float64
@@ -292,10 +247,10 @@ func insertFactorPaths(t *testing.T, db *storage.DB, end time.Time, n int) {
 			}
 		}
 		for f, id := range ids {
-			rows = append(rows, scenObs{series: id, date: d, value: level[f]})
+			rows = append(rows, obs{series: id, date: d, value: level[f]})
 		}
 	}
-	scenInsertObs(t, db, rows)
+	insertObs(t, db, rows)
 }
 
 // sqlReturns reads the daily returns of a level series (value / previous
@@ -319,49 +274,6 @@ func sqlReturns(t *testing.T, db *storage.DB, series string, from, to time.Time)
 		t.Fatal(err)
 	}
 	return out
-}
-
-func scenDay(s string) time.Time {
-	t, err := time.Parse(time.DateOnly, s)
-	if err != nil {
-		panic(err)
-	}
-	return t
-}
-
-// scenBusinessDays returns the n weekdays ending on or before end, oldest
-// first.
-func scenBusinessDays(end time.Time, n int) []time.Time {
-	out := make([]time.Time, 0, n)
-	for d := end; len(out) < n; d = d.AddDate(0, 0, -1) {
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			out = append(out, d)
-		}
-	}
-	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
-		out[i], out[j] = out[j], out[i]
-	}
-	return out
-}
-
-// scenObs is one hand-made macro_indicators row.
-type scenObs struct {
-	series string
-	date   time.Time
-	value  float64
-}
-
-// scenInsertObs writes hand-made observations with plain SQL.
-func scenInsertObs(t *testing.T, db *storage.DB, rows []scenObs) {
-	t.Helper()
-	ids, dates, vals := make([]string, len(rows)), make([]time.Time, len(rows)), make([]float64, len(rows))
-	for i, r := range rows {
-		ids[i], dates[i], vals[i] = r.series, r.date, r.value
-	}
-	if _, err := db.Exec(context.Background(), `INSERT INTO macro_indicators (series_id, obs_date, value, source)
-		SELECT s, d, v, 'test' FROM unnest($1::text[], $2::date[], $3::float8[]) AS u(s, d, v)`, ids, dates, vals); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // scenWantCode fails unless err is an *agents.Error with code, whose
@@ -388,5 +300,3 @@ func scenWantCode(t *testing.T, what string, err error, code, field string, name
 		}
 	}
 }
-
-func scenNear(a, b, tol float64) bool { return math.Abs(a-b) <= tol }

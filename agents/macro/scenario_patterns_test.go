@@ -9,13 +9,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/orchestrator"
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
-	"github.com/dawsos/dawsos/storage/pgtest"
-	"github.com/dawsos/dawsos/storage/seed"
 )
 
 // scenSeries are the factor series in model order and whether each is a
@@ -130,20 +129,12 @@ func handScenarioTotal(t *testing.T, valued analyst.ValuedPositionsOutput, betas
 func TestScenarioPatternsEndToEnd(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db := pgtest.NewDB(t)
 	end := macroDemoEnd
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: end.AddDate(-2, -3, 0), End: end,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ports := map[string]seed.PortfolioInfo{}
-	for _, p := range rep.Portfolios {
-		ports[p.BaseCurrency] = p
-	}
-	cad, eur := ports["CAD"], ports["EUR"]
+	dm := agenttest.SeedDemo(t, end, 27)
+	db := dm.DB
+	cad, eur := dm.Ports["CAD"], dm.Ports["EUR"]
 	h := newScenHarness(t, db)
-	e := enginetest.Start(t, db, h.reg, "portfolio_macro_overview.json", "portfolio_scenario_analysis.json",
+	e := enginetest.Start(t, db, h.Registry, "portfolio_macro_overview.json", "portfolio_scenario_analysis.json",
 		"cycle_deleveraging_scenarios.json", "portfolio_cycle_risk.json")
 	asOf := end.Format(time.DateOnly)
 	run := func(pattern string, inputs map[string]any) *orchestrator.RunDocument {
@@ -158,21 +149,17 @@ func TestScenarioPatternsEndToEnd(t *testing.T) {
 	// --- portfolio_macro_overview: regression betas of every position,
 	// then the DaR on them.
 	d := run("portfolio_macro_overview", map[string]any{"portfolio_id": cad.ID, "seed": 20260630})
-	dar := decodeAs[macro.DaROutput](t, d.Outputs["dar"])
-	exposures := decodeAs[analyst.FactorExposuresOutput](t, d.Outputs["exposures"])
-	regime := decodeAs[macro.RegimeOutput](t, d.Outputs["regime"])
+	dar := enginetest.Output[macro.DaROutput](t, d, "dar")
+	exposures := enginetest.Output[analyst.FactorExposuresOutput](t, d, "exposures")
+	regime := enginetest.Output[macro.RegimeOutput](t, d, "regime")
 	if dar.Regime.Regime != regime.Regime || dar.Regime.Source != "input" || dar.Seed == nil || *dar.Seed != 20260630 ||
 		dar.Confidence != 0.95 || dar.HorizonDays != 21 || dar.BetaSources.Heuristic != 0 || len(exposures.Skipped) != 0 {
 		t.Fatalf("dar %+v with regime %s; want the run's regime, seed 20260630, every position on its regression", dar, regime.Regime)
 	}
-	var packID string
-	if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL
-		ORDER BY pack_date DESC LIMIT 1`, []any{end}, &packID); err != nil {
-		t.Fatal(err)
-	}
-	h.rc.PricingPackID, h.rc.AsOfDate = packID, asOf
+	packID := dm.PackID
+	h.Run.PricingPackID, h.Run.AsOfDate = packID, asOf
 	var valued analyst.ValuedPositionsOutput
-	h.mustCall("portfolio.get_valued_positions", map[string]any{"portfolio_id": cad.ID, "pricing_pack_id": packID}, &valued)
+	h.MustCall("portfolio.get_valued_positions", map[string]any{"portfolio_id": cad.ID, "pricing_pack_id": packID}, &valued)
 	// Closed form: e = Σ weight × β (betas of the exposures step), Σ the
 	// daily factor covariance of the days the output names, recomputed
 	// with SQL; DaR ≈ z × √(h × eᵀΣe).
@@ -192,11 +179,11 @@ func TestScenarioPatternsEndToEnd(t *testing.T) {
 		}
 	}
 	for f, x := range dar.Exposures {
-		if !scenNear(x.Exposure, expo[f], 1e-9) {
+		if !near(x.Exposure, expo[f], 1e-9) {
 			t.Errorf("exposure %s %v; by hand %v", x.Factor, x.Exposure, expo[f])
 		}
 	}
-	fdays := sqlFactorDays(t, db, scenDay(dar.Covariance.StartDate), scenDay(dar.Covariance.EndDate))
+	fdays := sqlFactorDays(t, db, day(dar.Covariance.StartDate), day(dar.Covariance.EndDate))
 	if len(fdays) != dar.Covariance.DaysUsed || dar.Covariance.Basis != "all_days" {
 		t.Fatalf("SQL finds %d factor days from %s to %s; the DaR used %d (%s)", len(fdays), dar.Covariance.StartDate, dar.Covariance.EndDate,
 			dar.Covariance.DaysUsed, dar.Covariance.Basis)
@@ -235,12 +222,12 @@ func TestScenarioPatternsEndToEnd(t *testing.T) {
 		[]any{cad.ID}, &stored, &seedCol); err != nil || stored != dar.DaRFraction || seedCol != 20260630 {
 		t.Errorf("dar_history %v seed %d (%v); want %v seed 20260630", stored, seedCol, err, dar.DaRFraction)
 	}
-	enginetest.Golden(t, d, "portfolio_macro_overview", *updateGolden)
+	enginetest.Golden(t, d, "portfolio_macro_overview", agenttest.Update())
 
 	// --- portfolio_scenario_analysis on the regression betas just stored.
 	betas := sqlRegressionBetas(t, db, cad.ID, end)
 	d = run("portfolio_scenario_analysis", map[string]any{"portfolio_id": cad.ID, "scenario_id": "hist_2008_gfc"})
-	sc := decodeAs[macro.ScenarioOutput](t, d.Outputs["scenario"])
+	sc := enginetest.Output[macro.ScenarioOutput](t, d, "scenario")
 	hand := handScenarioTotal(t, valued, betas, sqlShocks(t, db, "hist_2008_gfc"))
 	if math.Abs(sc.TotalDelta.InexactFloat64()-hand) > 0.01 || sc.BetaSources.Regression != len(valued.Positions) || sc.ScenarioID != "hist_2008_gfc" {
 		t.Errorf("2008 on CAD: %s (%+v); by hand over SQL %.4f", sc.TotalDelta, sc.BetaSources, hand)
@@ -250,16 +237,16 @@ func TestScenarioPatternsEndToEnd(t *testing.T) {
 		AND delta_value = $2`, []any{cad.ID, sc.TotalDelta}, &n); err != nil || n != 1 {
 		t.Errorf("scenario_results rows of the run: %d (%v)", n, err)
 	}
-	enginetest.Golden(t, d, "portfolio_scenario_analysis", *updateGolden)
+	enginetest.Golden(t, d, "portfolio_scenario_analysis", agenttest.Update())
 	d = run("portfolio_scenario_analysis", map[string]any{"portfolio_id": cad.ID, "custom_shocks": map[string]any{"equity": -0.1, "credit": 0.01}})
-	sc = decodeAs[macro.ScenarioOutput](t, d.Outputs["scenario"])
+	sc = enginetest.Output[macro.ScenarioOutput](t, d, "scenario")
 	hand = handScenarioTotal(t, valued, betas, [7]float64{0, 0, 0.01, 0, -0.1, 0, 0})
 	if math.Abs(sc.TotalDelta.InexactFloat64()-hand) > 0.01 || sc.ScenarioID != "" {
 		t.Errorf("custom shocks on CAD: %s; by hand %.4f", sc.TotalDelta, hand)
 	}
 	// EUR Income has no regression rows: every position on the heuristic.
 	d = e.Run(t, "portfolio_scenario_analysis", asOf, map[string]any{"portfolio_id": eur.ID, "scenario_id": "equities_down_20pct"})
-	sc = decodeAs[macro.ScenarioOutput](t, d.Outputs["scenario"])
+	sc = enginetest.Output[macro.ScenarioOutput](t, d, "scenario")
 	if d.Outputs["scenario"] == nil || sc.BetaSources.Heuristic != len(sc.Positions) || sc.BetaSources.Heuristic == 0 {
 		t.Errorf("EUR Income: %s, sources %+v; want every position heuristic", d.Status, sc.BetaSources)
 	}
@@ -279,20 +266,20 @@ func TestScenarioPatternsEndToEnd(t *testing.T) {
 		{"austerity", [7]float64{0.015, -0.02, 0.03, 0.08, -0.35, -0.35, 1.0}},
 		{"default", [7]float64{0.01, -0.025, 0.05, 0.12, -0.45, -0.45, 1.5}},
 	} {
-		s := decodeAs[macro.ScenarioOutput](t, d.Outputs[c.as])
+		s := enginetest.Output[macro.ScenarioOutput](t, d, c.as)
 		if hand := handScenarioTotal(t, valued, betas, c.shocks); math.Abs(s.TotalDelta.InexactFloat64()-hand) > 0.01 {
 			t.Errorf("%s: %s; by hand %.4f", c.as, s.TotalDelta, hand)
 		}
 	}
-	enginetest.Golden(t, d, "cycle_deleveraging_scenarios", *updateGolden)
+	enginetest.Golden(t, d, "cycle_deleveraging_scenarios", agenttest.Update())
 
 	// --- portfolio_cycle_risk.
 	d = run("portfolio_cycle_risk", map[string]any{"portfolio_id": cad.ID, "seed": 7})
-	dar = decodeAs[macro.DaROutput](t, d.Outputs["dar"])
-	overlay := decodeAs[analyst.CycleOverlayOutput](t, d.Outputs["overlay"])
+	dar = enginetest.Output[macro.DaROutput](t, d, "dar")
+	overlay := enginetest.Output[analyst.CycleOverlayOutput](t, d, "overlay")
 	if dar.Seed == nil || *dar.Seed != 7 || overlay.ShortTerm.Cycle != "STDC" || overlay.LongTerm.Cycle != "LTDC" ||
-		!scenNear(overlay.Multiplier, overlay.ShortTerm.Multiplier*overlay.LongTerm.Multiplier, 1e-12) {
+		!near(overlay.Multiplier, overlay.ShortTerm.Multiplier*overlay.LongTerm.Multiplier, 1e-12) {
 		t.Errorf("cycle risk: dar seed %v, overlay %+v", dar.Seed, overlay)
 	}
-	enginetest.Golden(t, d, "portfolio_cycle_risk", *updateGolden)
+	enginetest.Golden(t, d, "portfolio_cycle_risk", agenttest.Update())
 }

@@ -57,7 +57,7 @@ func TestScenarioCustomShockHandComputed(t *testing.T) {
 	b := buildScenBook(t)
 	h := b.harness(t)
 	var out macro.ScenarioOutput
-	h.mustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "custom_shocks": map[string]any{"equity": -0.2}}, &out)
+	h.MustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "custom_shocks": map[string]any{"equity": -0.2}}, &out)
 	if !out.TotalDelta.Equal(dec("-2400")) || !out.ValueBefore.Equal(dec("10000")) || out.TotalDeltaPct != -0.24 ||
 		!out.ValueAfter.Equal(dec("7600")) {
 		t.Fatalf("total %s of %s (%v), after %s; want −2400 of 10000 (−0.24), 7600", out.TotalDelta, out.ValueBefore, out.TotalDeltaPct, out.ValueAfter)
@@ -96,18 +96,18 @@ func TestScenarioCustomShockHandComputed(t *testing.T) {
 
 	// A replay upserts the same row and changes nothing, updated_at included.
 	var again macro.ScenarioOutput
-	h.mustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "custom_shocks": map[string]any{"equity": -0.2}}, &again)
+	h.MustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "custom_shocks": map[string]any{"equity": -0.2}}, &again)
 	if r2 := readScenRow(t, b, b.one, out.ShockHash); r2.rows != 1 || !r2.updatedAt.Equal(row.updatedAt) || again.ResultID != out.ResultID {
 		t.Errorf("replay: %d rows, updated %v (was %v), id %s (was %s); want the same row untouched", r2.rows, r2.updatedAt, row.updatedAt,
 			again.ResultID, out.ResultID)
 	}
 
-	h.mustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "custom_shocks": map[string]any{"equity": -0.2, "real_rates": 0.01}}, &out)
+	h.MustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "custom_shocks": map[string]any{"equity": -0.2, "real_rates": 0.01}}, &out)
 	if !out.TotalDelta.Equal(dec("-2700")) || out.FactorContributions[0].Factor != "real_rates" || !out.FactorContributions[0].DeltaValue.Equal(dec("-300")) {
 		t.Errorf("two factors: total %s, real rates %s; want −2700 and −300", out.TotalDelta, out.FactorContributions[0].DeltaValue)
 	}
 	// The same shocks from the library hash the same as given by hand.
-	h.mustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "scenario_id": "equities_down_20pct"}, &out)
+	h.MustCall("macro.run_scenario", map[string]any{"portfolio_id": b.one, "scenario_id": "equities_down_20pct"}, &out)
 	if out.ShockHash != handHash(canonical) || out.ScenarioID != "equities_down_20pct" || !out.TotalDelta.Equal(dec("-2400")) ||
 		out.Probability == nil || *out.Probability != 0.12 {
 		t.Errorf("library scenario: hash %s, id %q, total %s, probability %v", out.ShockHash, out.ScenarioID, out.TotalDelta, out.Probability)
@@ -127,7 +127,7 @@ func TestScenarioHeuristicBetasMarked(t *testing.T) {
 	b := buildScenBook(t)
 	h := b.harness(t)
 	var out macro.ScenarioOutput
-	h.mustCall("macro.run_scenario", map[string]any{"portfolio_id": b.heur, "scenario_id": "equities_down_20pct"}, &out)
+	h.MustCall("macro.run_scenario", map[string]any{"portfolio_id": b.heur, "scenario_id": "equities_down_20pct"}, &out)
 	want := map[string]struct{ delta, class string }{"SCA": {"-1200", "equity_technology"}, "SCH": {"-560", "equity_health_care"}}
 	for _, p := range out.Positions {
 		w := want[p.Symbol]
@@ -167,7 +167,7 @@ func TestScenarioDeleveraging(t *testing.T) {
 			map[string]float64{"real_rates": 0.01, "inflation": -0.025, "credit": 0.05, "usd": 0.12, "equity": -0.45, "commodity": -0.45, "volatility": 1.5}},
 	} {
 		var out macro.ScenarioOutput
-		h.mustCall(c.capability, map[string]any{"portfolio_id": b.one}, &out)
+		h.MustCall(c.capability, map[string]any{"portfolio_id": b.one}, &out)
 		if !out.TotalDelta.Equal(dec(c.total)) || out.ScenarioID != c.id || out.Category != "deleveraging" || out.Source == "" {
 			t.Errorf("%s: total %s, id %q, category %q; want %s", c.capability, out.TotalDelta, out.ScenarioID, out.Category, c.total)
 		}
@@ -203,27 +203,27 @@ func TestScenarioMacroAware(t *testing.T) {
 	t.Parallel()
 	b := buildScenBook(t)
 	h := b.harness(t)
-	err := h.call("scenarios.macro_aware_apply", map[string]any{"portfolio_id": b.one, "scenario_id": "equities_down_20pct"}, nil)
+	err := h.Call("scenarios.macro_aware_apply", map[string]any{"portfolio_id": b.one, "scenario_id": "equities_down_20pct"}, nil)
 	scenWantCode(t, "no regime stored", err, agents.CodeInsufficientData, "", "regime_history")
-	err = h.call("scenarios.macro_aware_rank", map[string]any{"portfolio_id": b.one}, nil)
+	err = h.Call("scenarios.macro_aware_rank", map[string]any{"portfolio_id": b.one}, nil)
 	scenWantCode(t, "rank without a regime", err, agents.CodeInsufficientData, "", "regime_history")
 
 	insertRegime(t, b.db, "2025-06-01", "LATE_EXPANSION", 0.5)
 	insertRegime(t, b.db, "2025-07-01", "DEEP_CONTRACTION", 0.9) // after the as-of date: ignored
 	var out macro.ScenarioOutput
-	h.mustCall("scenarios.macro_aware_apply", map[string]any{"portfolio_id": b.one, "scenario_id": "equities_down_20pct"}, &out)
+	h.MustCall("scenarios.macro_aware_apply", map[string]any{"portfolio_id": b.one, "scenario_id": "equities_down_20pct"}, &out)
 	sc := out.Scaling
 	if sc == nil || sc.Regime != "LATE_EXPANSION" || sc.RegimeAsOfDate != "2025-06-01" || sc.Class != "adverse" ||
-		!scenNear(sc.SeverityMultiplier, 1.1, 1e-12) || !scenNear(sc.ProbabilityMultiplier, 1.1, 1e-12) {
+		!near(sc.SeverityMultiplier, 1.1, 1e-12) || !near(sc.ProbabilityMultiplier, 1.1, 1e-12) {
 		t.Fatalf("scaling %+v; want LATE_EXPANSION of 2025-06-01, adverse, ×1.1 and ×1.1", sc)
 	}
-	if !out.TotalDelta.Sub(dec("-2640")).Abs().LessThan(dec("0.0001")) || !scenNear(out.Shocks["equity"], -0.22, 1e-12) ||
-		out.Probability == nil || !scenNear(*out.Probability, 0.132, 1e-12) || sc.UnscaledShocks["equity"] != -0.2 {
+	if !out.TotalDelta.Sub(dec("-2640")).Abs().LessThan(dec("0.0001")) || !near(out.Shocks["equity"], -0.22, 1e-12) ||
+		out.Probability == nil || !near(*out.Probability, 0.132, 1e-12) || sc.UnscaledShocks["equity"] != -0.2 {
 		t.Errorf("total %s, equity shock %v, probability %v; want −2640, −0.22, 0.132", out.TotalDelta, out.Shocks["equity"], out.Probability)
 	}
 
 	var rank macro.MacroAwareRankOutput
-	h.mustCall("scenarios.macro_aware_rank", map[string]any{"portfolio_id": b.one, "top_n": 7}, &rank)
+	h.MustCall("scenarios.macro_aware_rank", map[string]any{"portfolio_id": b.one, "top_n": 7}, &rank)
 	want := []struct {
 		id    string
 		score float64
@@ -234,12 +234,12 @@ func TestScenarioMacroAware(t *testing.T) {
 	}
 	for i, w := range want {
 		r := rank.Ranked[i]
-		if r.ScenarioID != w.id || !scenNear(r.Score, w.score, 1e-6) || r.Rank != i+1 {
+		if r.ScenarioID != w.id || !near(r.Score, w.score, 1e-6) || r.Rank != i+1 {
 			t.Errorf("rank %d: %s score %v; want %s %v", i+1, r.ScenarioID, r.Score, w.id, w.score)
 		}
 	}
 	var top macro.MacroAwareRankOutput
-	h.mustCall("scenarios.macro_aware_rank", map[string]any{"portfolio_id": b.one, "top_n": 2}, &top)
+	h.MustCall("scenarios.macro_aware_rank", map[string]any{"portfolio_id": b.one, "top_n": 2}, &top)
 	if len(top.Ranked) != 2 || top.Ranked[1].ScenarioID != "t_eq_com_up" {
 		t.Errorf("top 2: %+v", top.Ranked)
 	}
@@ -281,7 +281,7 @@ func TestScenarioBadInput(t *testing.T) {
 		{"macro-aware unknown scenario", "scenarios.macro_aware_apply", map[string]any{"portfolio_id": b.one, "scenario_id": "nope"},
 			agents.CodeNotFound, "", []string{"nope"}},
 	} {
-		err := h.call(c.capability, c.args, nil)
+		err := h.Call(c.capability, c.args, nil)
 		scenWantCode(t, c.what, err, c.code, c.field, c.names...)
 	}
 	var n int
@@ -296,13 +296,13 @@ func TestScenarioCharts(t *testing.T) {
 	b := buildScenBook(t)
 	h := b.harness(t)
 	var res macro.ScenarioOutput
-	h.mustCall("macro.run_scenario", map[string]any{"portfolio_id": b.two, "custom_shocks": map[string]any{"equity": -0.1, "commodity": 0.2}}, &res)
+	h.MustCall("macro.run_scenario", map[string]any{"portfolio_id": b.two, "custom_shocks": map[string]any{"equity": -0.1, "commodity": 0.2}}, &res)
 	// two: SCA 10,000 × −0.1 = −1,000; SCB 10,000 × 0.2 = +2,000; total +1,000.
 	if !res.TotalDelta.Equal(dec("1000")) || len(res.Winners) != 1 || res.Winners[0].Symbol != "SCB" || res.Losers[0].Symbol != "SCA" {
 		t.Fatalf("total %s, winners %+v, losers %+v", res.TotalDelta, res.Winners, res.Losers)
 	}
 	var out macro.ChartsScenarioOutput
-	h.mustCall("charts.scenario", map[string]any{"scenario": res}, &out)
+	h.MustCall("charts.scenario", map[string]any{"scenario": res}, &out)
 	if len(out.Charts) != 3 {
 		t.Fatalf("%d charts", len(out.Charts))
 	}

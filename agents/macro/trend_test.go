@@ -51,7 +51,7 @@ func TestTrendShiftsConstructed(t *testing.T) {
 	insertObs(t, db, rows)
 	insertRegimes(t, db, map[string]string{"2026-06-10": "EARLY_EXPANSION", "2026-06-24": "EARLY_EXPANSION", "2026-06-26": "MID_EXPANSION",
 		"2026-06-29": "MID_EXPANSION", "2026-06-30": "LATE_EXPANSION"})
-	h := newMacroHarness(t, db).at("2026-06-30")
+	h := newMacroHarness(t, db).At("2026-06-30")
 
 	exposures := map[string]any{"history": []map[string]any{
 		{"asof_date": "2026-06-24", "factors": []map[string]any{{"factor": "equity", "beta": 1.0, "std_error": 0.1}, {"factor": "credit", "beta": 0.2, "std_error": 0.05}}},
@@ -59,7 +59,7 @@ func TestTrendShiftsConstructed(t *testing.T) {
 			{"factor": "usd", "beta": 0.3, "std_error": 0.1}}},
 	}}
 	var out macro.TrendShiftsOutput
-	h.mustCall("macro.detect_trend_shifts", map[string]any{"lookback_weeks": 1, "indicators": []string{"TREND_D"}, "factor_exposures": exposures}, &out)
+	h.MustCall("macro.detect_trend_shifts", map[string]any{"lookback_weeks": 1, "indicators": []string{"TREND_D"}, "factor_exposures": exposures}, &out)
 	if out.FromDate != "2026-06-24" || out.ToDate != "2026-06-30" {
 		t.Fatalf("window %s..%s; want 2026-06-24..2026-06-30", out.FromDate, out.ToDate)
 	}
@@ -116,17 +116,17 @@ func TestTrendShiftsConstructed(t *testing.T) {
 
 	// Without exposures and stored regimes before the window only: notes,
 	// no changes.
-	h.mustCall("macro.detect_trend_shifts", map[string]any{"lookback_weeks": 1, "to_date": "2026-06-12", "indicators": []string{"TREND_D"}}, &out)
+	h.MustCall("macro.detect_trend_shifts", map[string]any{"lookback_weeks": 1, "to_date": "2026-06-12", "indicators": []string{"TREND_D"}}, &out)
 	if len(out.RegimeChanges) != 0 || out.RegimeRows != 1 || out.CurrentRegime == nil || out.CurrentRegime.AsOfDate != "2026-06-10" || len(out.Notes) != 2 {
 		t.Errorf("window ending 2026-06-12: %+v", out)
 	}
 	// A baseline without a full window is insufficient_data naming the
 	// indicator.
-	err := h.call("macro.detect_trend_shifts", map[string]any{"lookback_weeks": 10, "indicators": []string{"TREND_D"}}, nil)
+	err := h.Call("macro.detect_trend_shifts", map[string]any{"lookback_weeks": 10, "indicators": []string{"TREND_D"}}, nil)
 	wantCode(t, err, agents.CodeInsufficientData, "TREND_D")
-	err = h.call("macro.detect_trend_shifts", map[string]any{"thresholds": []float64{1, 1}, "indicators": []string{"TREND_D"}}, nil)
+	err = h.Call("macro.detect_trend_shifts", map[string]any{"thresholds": []float64{1, 1}, "indicators": []string{"TREND_D"}}, nil)
 	wantCode(t, err, agents.CodeInvalidInput)
-	err = h.call("macro.detect_trend_shifts", map[string]any{"thresholds": []float64{-1}, "indicators": []string{"TREND_D"}}, nil)
+	err = h.Call("macro.detect_trend_shifts", map[string]any{"thresholds": []float64{-1}, "indicators": []string{"TREND_D"}}, nil)
 	wantCode(t, err, agents.CodeInvalidInput)
 }
 
@@ -137,7 +137,7 @@ func TestTrendRegimeHistory(t *testing.T) {
 	db := pgtest.NewDB(t)
 	insertRegimes(t, db, map[string]string{"2025-01-15": "DEEP_CONTRACTION", "2026-05-01": "EARLY_EXPANSION", "2026-06-02": "MID_EXPANSION",
 		"2026-06-30": "MID_EXPANSION"})
-	h := newMacroHarness(t, db).at("2026-06-30")
+	h := newMacroHarness(t, db).At("2026-06-30")
 	dates := func(o macro.RegimeHistoryOutput) string {
 		var s []string
 		for _, r := range o.History {
@@ -146,7 +146,7 @@ func TestTrendRegimeHistory(t *testing.T) {
 		return fmt.Sprint(s)
 	}
 	var out macro.RegimeHistoryOutput
-	h.mustCall("macro.get_regime_history", map[string]any{}, &out)
+	h.MustCall("macro.get_regime_history", map[string]any{}, &out)
 	if got := dates(out); got != "[2026-05-01 EARLY_EXPANSION 2026-06-02 MID_EXPANSION 2026-06-30 MID_EXPANSION]" || out.FromDate != "2025-07-02" || out.Count != 3 {
 		t.Errorf("default 52 weeks from %s: %s", out.FromDate, got)
 	}
@@ -154,20 +154,20 @@ func TestTrendRegimeHistory(t *testing.T) {
 		t.Errorf("stored row %+v", out.History[0])
 	}
 	// 4 weeks up to 2026-06-30: from 2026-06-03 (to − 28 days + 1).
-	h.mustCall("macro.get_regime_history", map[string]any{"lookback_weeks": 4}, &out)
+	h.MustCall("macro.get_regime_history", map[string]any{"lookback_weeks": 4}, &out)
 	if got := dates(out); got != "[2026-06-30 MID_EXPANSION]" || out.FromDate != "2026-06-03" {
 		t.Errorf("4 weeks from %s: %s", out.FromDate, got)
 	}
-	h.mustCall("macro.get_regime_history", map[string]any{"from_date": "2025-01-15", "to_date": "2026-06-02"}, &out)
+	h.MustCall("macro.get_regime_history", map[string]any{"from_date": "2025-01-15", "to_date": "2026-06-02"}, &out)
 	if got := dates(out); got != "[2025-01-15 DEEP_CONTRACTION 2026-05-01 EARLY_EXPANSION 2026-06-02 MID_EXPANSION]" {
 		t.Errorf("range: %s", got)
 	}
-	h.mustCall("macro.get_regime_history", map[string]any{"from_date": "2020-01-01", "to_date": "2020-12-31"}, &out)
+	h.MustCall("macro.get_regime_history", map[string]any{"from_date": "2020-01-01", "to_date": "2020-12-31"}, &out)
 	if out.Count != 0 || out.History == nil || out.Note == "" {
 		t.Errorf("empty range: %+v", out)
 	}
-	err := h.call("macro.get_regime_history", map[string]any{"from_date": "2026-01-01", "lookback_weeks": 2}, nil)
+	err := h.Call("macro.get_regime_history", map[string]any{"from_date": "2026-01-01", "lookback_weeks": 2}, nil)
 	wantCode(t, err, agents.CodeInvalidInput)
-	err = h.call("macro.get_regime_history", map[string]any{"from_date": "2026-07-01", "to_date": "2026-06-01"}, nil)
+	err = h.Call("macro.get_regime_history", map[string]any{"from_date": "2026-07-01", "to_date": "2026-06-01"}, nil)
 	wantCode(t, err, agents.CodeInvalidInput)
 }

@@ -13,47 +13,24 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/optimizer"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
-	"github.com/dawsos/dawsos/storage/pgtest"
-	"github.com/dawsos/dawsos/storage/seed"
 )
 
 // demoEnd is the last day of the demo data; the window is 14 months, so a
 // 252-day lookback fits.
 var demoEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 
-type demo struct {
-	db     *storage.DB
-	rep    seed.Report
-	packID string
-	ports  map[string]seed.PortfolioInfo
-}
+func seedDemo(t *testing.T) agenttest.Demo { return agenttest.SeedDemo(t, demoEnd, 14) }
 
-func seedDemo(t *testing.T) demo {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: demoEnd.AddDate(-1, -2, 0), End: demoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm := demo{db: db, rep: rep, ports: map[string]seed.PortfolioInfo{}}
-	if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL
-		ORDER BY pack_date DESC LIMIT 1`, []any{demoEnd}, &dm.packID); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range rep.Portfolios {
-		dm.ports[p.BaseCurrency] = p
-	}
-	return dm
-}
-
-func (dm demo) harness(t *testing.T) *harness {
-	h := newHarness(t, dm.db)
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
+// demoHarness is a harness on the demo data as of its last day, with its
+// pack.
+func demoHarness(t *testing.T, dm agenttest.Demo) *enginetest.Harness {
+	h := newHarness(t, dm.DB)
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: dm.End.Format(time.DateOnly)}
 	return h
 }
 
@@ -88,11 +65,11 @@ func sqlSectors(t *testing.T, db *storage.DB) map[string]string {
 func TestProposeTradesOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := dm.harness(t)
-	sectors := sqlSectors(t, dm.db)
-	for _, p := range dm.rep.Portfolios {
+	h := demoHarness(t, dm)
+	sectors := sqlSectors(t, dm.DB)
+	for _, p := range dm.Report.Portfolios {
 		var held []string
-		err := dm.db.Query(context.Background(), func(rows pgx.Rows) error {
+		err := dm.DB.Query(context.Background(), func(rows pgx.Rows) error {
 			for rows.Next() {
 				var s string
 				if err := rows.Scan(&s); err != nil {
@@ -109,7 +86,7 @@ func TestProposeTradesOnTheDemoData(t *testing.T) {
 		for _, m := range []string{"max_sharpe", "min_variance", "risk_parity", "min_cvar"} {
 			t.Run(p.BaseCurrency+"/"+m, func(t *testing.T) {
 				var out optimizer.ProposeTradesOutput
-				err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": p.ID, "method": m,
+				err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": p.ID, "method": m,
 					"commission_per_trade": "4.95", "impact_bps": 8,
 					"constraints": map[string]any{"max_weight": 0.2, "sector_cap": 0.35, "turnover_cap": 1.2, "te_limit": 0.11}}, &out)
 				if err != nil {
@@ -221,23 +198,23 @@ func unitChange(b [7]float64, s [7]float64) float64 {
 func TestHedgesOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := dm.harness(t)
-	for _, p := range dm.rep.Portfolios {
+	h := demoHarness(t, dm)
+	for _, p := range dm.Report.Portfolios {
 		var fe analyst.FactorExposuresOutput
-		if err := h.call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID}, &fe); err != nil {
+		if err := h.Call("risk.compute_factor_exposures", map[string]any{"portfolio_id": p.ID}, &fe); err != nil {
 			t.Fatal(err)
 		}
 	}
-	betas := sqlBetas(t, dm.db)
+	betas := sqlBetas(t, dm.DB)
 	var valued analyst.ValuedPositionsOutput
-	if err := h.call("portfolio.get_valued_positions", map[string]any{"portfolio_id": dm.ports["CAD"].ID, "pricing_pack_id": dm.packID}, &valued); err != nil {
+	if err := h.Call("portfolio.get_valued_positions", map[string]any{"portfolio_id": dm.Ports["CAD"].ID, "pricing_pack_id": dm.PackID}, &valued); err != nil {
 		t.Fatal(err)
 	}
 	value := valued.PositionsValue.InexactFloat64()
 
 	// Stagflation, from the scenario library.
 	var s [7]float64
-	if err := dm.db.QueryRow(context.Background(), `SELECT shock_real_rates, shock_inflation, shock_credit, shock_usd, shock_equity,
+	if err := dm.DB.QueryRow(context.Background(), `SELECT shock_real_rates, shock_inflation, shock_credit, shock_usd, shock_equity,
 		shock_commodity, shock_volatility FROM scenario_shocks WHERE id = 'stagflation'`, nil,
 		&s[0], &s[1], &s[2], &s[3], &s[4], &s[5], &s[6]); err != nil {
 		t.Fatal(err)
@@ -245,7 +222,7 @@ func TestHedgesOnTheDemoData(t *testing.T) {
 	scen := handScenario(t, valued, betas, "stagflation", s)
 	for _, allowShort := range []bool{true, false} {
 		var out optimizer.SuggestHedgesOutput
-		if err := h.call("optimizer.suggest_hedges", map[string]any{"scenario": scen, "allow_short": allowShort, "max_notional_fraction": 0.5}, &out); err != nil {
+		if err := h.Call("optimizer.suggest_hedges", map[string]any{"scenario": scen, "allow_short": allowShort, "max_notional_fraction": 0.5}, &out); err != nil {
 			t.Fatal(err)
 		}
 		for f, sh := range out.Shocks {
@@ -341,7 +318,7 @@ func TestHedgesOnTheDemoData(t *testing.T) {
 		scens = append(scens, sc)
 	}
 	var del optimizer.DeleveragingHedgesOutput
-	if err := h.call("optimizer.suggest_deleveraging_hedges", map[string]any{"scenarios": scens, "hedges": 4}, &del); err != nil {
+	if err := h.Call("optimizer.suggest_deleveraging_hedges", map[string]any{"scenarios": scens, "hedges": 4}, &del); err != nil {
 		t.Fatal(err)
 	}
 	type hand struct {
@@ -402,14 +379,14 @@ func TestHedgesOnTheDemoData(t *testing.T) {
 	bad := handScenario(t, valued, betas, "bad", s)
 	bad["factor_contributions"] = []map[string]any{{"factor": "gdp", "delta_value": "-5"}}
 	var out optimizer.SuggestHedgesOutput
-	err := h.call("optimizer.suggest_hedges", map[string]any{"scenario": bad}, &out)
+	err := h.Call("optimizer.suggest_hedges", map[string]any{"scenario": bad}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput || ae.Field != "scenario.factor_contributions[0].factor" {
 		t.Errorf("unknown factor: %v; want invalid_input naming it", err)
 	}
 	orphan := handScenario(t, valued, betas, "orphan", s)
 	orphan["positions"] = append(orphan["positions"].([]map[string]any), map[string]any{"security_id": uuid.New(), "symbol": "NOBETA",
 		"market_value": "1000", "delta_value": "-10"})
-	err = h.call("optimizer.suggest_hedges", map[string]any{"scenario": orphan}, &out)
+	err = h.Call("optimizer.suggest_hedges", map[string]any{"scenario": orphan}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInsufficientData {
 		t.Errorf("a position without betas: %v; want insufficient_data", err)
 	}
@@ -417,7 +394,7 @@ func TestHedgesOnTheDemoData(t *testing.T) {
 	for _, fc := range orphan["factor_contributions"].([]map[string]any) {
 		fc["shock"] = s[indexOf(factorNames, fc["factor"].(string))]
 	}
-	if err := h.call("optimizer.suggest_hedges", map[string]any{"scenario": orphan}, &out); err != nil || out.Shocks[4].Source != "given" {
+	if err := h.Call("optimizer.suggest_hedges", map[string]any{"scenario": orphan}, &out); err != nil || out.Shocks[4].Source != "given" {
 		t.Errorf("given shocks: %v, source %q; want them used", err, out.Shocks[4].Source)
 	}
 }

@@ -2,7 +2,6 @@ package optimizer_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -16,7 +15,7 @@ import (
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/optimizer"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
@@ -25,48 +24,12 @@ func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
-// harness calls capabilities the way a step handler does: arguments
-// checked against the input schema, the capability run in the registry
-// with contract checks on, the output checked against the output schema.
-// The analyst agent is there for the valuation and the factor betas the
-// optimizer's tests start from.
-type harness struct {
-	t   *testing.T
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
-}
-
-func newHarness(t *testing.T, db *storage.DB) *harness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
+// newHarness calls capabilities with the checks a step gets. The analyst
+// agent is there for the valuation and the factor betas the optimizer's
+// tests start from.
+func newHarness(t *testing.T, db *storage.DB) *enginetest.Harness {
 	deps := agents.Deps{DB: db, RiskFreeRate: 0.04}
-	r.Add(optimizer.New(deps))
-	r.Add(analyst.New(deps))
-	return &harness{t: t, reg: r, cat: orchestrator.MustCatalog(r)}
-}
-
-func (h *harness) call(name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(context.Background(), agents.Call{Run: h.rc}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	return json.Unmarshal(res, out)
+	return enginetest.NewHarness(t, db, optimizer.New(deps), analyst.New(deps))
 }
 
 func asError(err error) *agents.Error {
@@ -221,9 +184,9 @@ func TestMinVarianceClosedForm(t *testing.T) {
 		t.Fatalf("closed form %v", w1)
 	}
 	h := newHarness(t, hb.db)
-	h.rc = hb.at(60)
+	h.Run = hb.at(60)
 	var out optimizer.ProposeTradesOutput
-	if err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60}, &out); err != nil {
+	if err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if out.Observations != 60 || out.Method != "min_variance" {
@@ -357,10 +320,10 @@ func TestConstraintsHoldInTheResult(t *testing.T) {
 	t.Parallel()
 	hb := newHandBook(t, 60)
 	h := newHarness(t, hb.db)
-	h.rc = hb.at(60)
+	h.Run = hb.at(60)
 	var out optimizer.ProposeTradesOutput
 	caps := map[string]float64{"Technology": 0.5}
-	err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
+	err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
 		"commission_per_trade": "1.50", "impact_bps": 10,
 		"constraints": map[string]any{"min_weight": 0.05, "max_weight": 0.9, "sector_caps": caps, "turnover_cap": 0.55, "te_limit": 0.1}}, &out)
 	if err != nil {
@@ -380,7 +343,7 @@ func TestConstraintsHoldInTheResult(t *testing.T) {
 
 	// The least turnover: every weight at least its current one.
 	cash := out.CashBefore.DivRound(out.ValueBefore, 20).InexactFloat64()
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
 		"constraints": map[string]any{"turnover_cap": cash + 1e-9}}, &out)
 	if err != nil {
 		t.Fatal(err)
@@ -391,12 +354,12 @@ func TestConstraintsHoldInTheResult(t *testing.T) {
 	checkLimits(t, out, nil, cash+1e-9)
 
 	// Limits no portfolio meets are invalid input, never a silent relaxation.
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
 		"constraints": map[string]any{"max_weight": 0.6, "sector_caps": map[string]float64{"Technology": 0.3}}}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput || !strings.Contains(ae.Message, "sector caps and max weights allow at most") {
 		t.Errorf("caps summing below 1: %v; want invalid_input saying so", err)
 	}
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "lookback_days": 60,
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "lookback_days": 60,
 		"constraints": map[string]any{"min_weight": 0.6, "max_weight": 0.5}}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput || ae.Field != "constraints.min_weight" {
 		t.Errorf("min above max: %v; want invalid_input on constraints.min_weight", err)
@@ -410,14 +373,14 @@ func TestRoundingKeepsCashNonNegative(t *testing.T) {
 	t.Parallel()
 	hb := newHandBook(t, 60)
 	h := newHarness(t, hb.db)
-	h.rc = hb.at(60)
+	h.Run = hb.at(60)
 	for _, c := range []struct {
 		method     string
 		commission string
 		bps        float64
 	}{{"min_variance", "25", 50}, {"risk_parity", "0", 0}, {"min_cvar", "9.99", 100}, {"max_sharpe", "3", 5}} {
 		var out optimizer.ProposeTradesOutput
-		err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": c.method, "lookback_days": 60,
+		err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": c.method, "lookback_days": 60,
 			"commission_per_trade": c.commission, "impact_bps": c.bps, "constraints": map[string]any{"max_weight": 0.7}}, &out)
 		if c.method == "max_sharpe" {
 			// Both assets have a mean daily return near 0, below the
@@ -444,22 +407,22 @@ func TestFewerThanSixtyRows(t *testing.T) {
 	t.Parallel()
 	hb := newHandBook(t, 60)
 	h := newHarness(t, hb.db)
-	h.rc = hb.at(50)
+	h.Run = hb.at(50)
 	var out optimizer.ProposeTradesOutput
-	err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance"}, &out)
+	err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance"}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInsufficientData || !strings.Contains(ae.Message, "found 50, need at least 60") {
 		t.Fatalf("50 return rows: %v; want insufficient_data found 50, need at least 60", err)
 	}
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "lookback_days": 30}, &out)
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "lookback_days": 30}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput {
 		t.Errorf("lookback_days 30: %v; want invalid_input (at least 60)", err)
 	}
-	h.rc = hb.at(60)
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": uuid.New()}, &out)
+	h.Run = hb.at(60)
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": uuid.New()}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeNotFound {
 		t.Errorf("unknown portfolio: %v; want not_found", err)
 	}
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "universe": []uuid.UUID{hb.aaa, uuid.New()}}, &out)
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "universe": []uuid.UUID{hb.aaa, uuid.New()}}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeNotFound {
 		t.Errorf("a universe naming an unknown security: %v; want not_found", err)
 	}
@@ -482,12 +445,12 @@ func TestFewerThanSixtyRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = h.call("optimizer.propose_trades", map[string]any{"portfolio_id": cashOnly}, &out)
+	err = h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": cashOnly}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInsufficientData || !strings.Contains(ae.Message, "holds none") {
 		t.Errorf("a cash-only portfolio: %v; want insufficient_data (nothing to optimise over)", err)
 	}
 	// With a universe it is allocated: only buys.
-	if err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": cashOnly, "method": "min_variance", "lookback_days": 60,
+	if err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": cashOnly, "method": "min_variance", "lookback_days": 60,
 		"universe": []uuid.UUID{hb.aaa, hb.bbb}}, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -498,7 +461,7 @@ func TestFewerThanSixtyRows(t *testing.T) {
 		}
 	}
 	// A universe without BBB sells it.
-	if err := h.call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
+	if err := h.Call("optimizer.propose_trades", map[string]any{"portfolio_id": hb.portfolio, "method": "min_variance", "lookback_days": 60,
 		"universe": []uuid.UUID{hb.aaa}}, &out); err != nil {
 		t.Fatal(err)
 	}
@@ -517,7 +480,7 @@ func TestAnalyzeImpactByHand(t *testing.T) {
 	t.Parallel()
 	hb := newHandBook(t, 60)
 	h := newHarness(t, hb.db)
-	h.rc = hb.at(60)
+	h.Run = hb.at(60)
 	proposal := map[string]any{
 		"portfolio_id": hb.portfolio, "base_currency": "USD", "asof_date": hb.dates[60].Format(time.DateOnly), "lookback_days": 60,
 		"method": "min_variance", "value_before": "100000", "value_after": "99990", "cash_before": "50000", "cash_after": "0",
@@ -528,7 +491,7 @@ func TestAnalyzeImpactByHand(t *testing.T) {
 		},
 	}
 	var out optimizer.AnalyzeImpactOutput
-	if err := h.call("optimizer.analyze_impact", map[string]any{"proposal": proposal}, &out); err != nil {
+	if err := h.Call("optimizer.analyze_impact", map[string]any{"proposal": proposal}, &out); err != nil {
 		t.Fatal(err)
 	}
 	a1, b1 := 60000.0/99990, 39990.0/99990
@@ -557,7 +520,7 @@ func TestAnalyzeImpactByHand(t *testing.T) {
 	}
 	// A proposal that does not add up is refused.
 	proposal["cash_after"] = "5"
-	err := h.call("optimizer.analyze_impact", map[string]any{"proposal": proposal}, &out)
+	err := h.Call("optimizer.analyze_impact", map[string]any{"proposal": proposal}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput || ae.Field != "proposal.value_after" {
 		t.Errorf("a proposal whose after side does not add up: %v; want invalid_input on proposal.value_after", err)
 	}

@@ -3,7 +3,6 @@ package optimizer_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/optimizer"
 	"github.com/dawsos/dawsos/agents/ratings"
@@ -20,36 +20,6 @@ import (
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
-
-func decodeOutput[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
-
-// independentTotal values a portfolio from the raw tables in one SQL
-// statement: open lots × the pack's closes × the pack's rate to the base
-// currency (inverted where only the other direction is stored), plus the
-// cash of every transaction up to the pack's date at the same rates.
-const independentTotal = `
-WITH p AS (SELECT base_currency AS b FROM portfolios WHERE id = $1),
-pk AS (SELECT pack_date FROM pricing_packs WHERE id = $2),
-ccys AS (SELECT DISTINCT currency AS c FROM prices WHERE pack_id = $2
-         UNION SELECT DISTINCT cash_currency FROM transactions WHERE portfolio_id = $1),
-rate AS (SELECT c, CASE WHEN c = (SELECT b FROM p) THEN 1::numeric ELSE coalesce(
-           (SELECT rate FROM fx_rates WHERE pack_id = $2 AND from_ccy = c AND to_ccy = (SELECT b FROM p)),
-           1 / (SELECT rate FROM fx_rates WHERE pack_id = $2 AND from_ccy = (SELECT b FROM p) AND to_ccy = c)) END AS r
-         FROM ccys),
-held AS (SELECT security_id, sum(quantity_open) AS q FROM lots WHERE portfolio_id = $1 AND quantity_open > 0 GROUP BY security_id)
-SELECT coalesce((SELECT sum(h.q * pr.close * r.r) FROM held h
-                 JOIN prices pr ON pr.pack_id = $2 AND pr.security_id = h.security_id JOIN rate r ON r.c = pr.currency), 0)
-     + coalesce((SELECT sum(t.cash_amount * r.r) FROM transactions t JOIN rate r ON r.c = t.cash_currency
-                 WHERE t.portfolio_id = $1 AND t.trade_date <= (SELECT pack_date FROM pk)), 0)`
 
 // baseCloses reads, with plain SQL, every close of the symbols on the last
 // n fresh packs up to end converted to the base currency at the pack's
@@ -103,28 +73,21 @@ func handRisk(closes map[string][]float64, weights map[string]float64, bench str
 func TestPolicyRebalanceEndToEnd(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	reg := agents.NewRegistry(agents.Options{DB: dm.db, CheckContracts: true})
-	deps := agents.Deps{DB: dm.db, RiskFreeRate: 0.04}
-	reg.Add(analyst.New(deps))
-	reg.Add(ratings.New(deps))
-	reg.Add(optimizer.New(deps))
-	e := enginetest.Start(t, dm.db, reg, "policy_rebalance.json")
+	deps := agents.Deps{DB: dm.DB, RiskFreeRate: 0.04}
+	e := enginetest.Start(t, dm.DB, enginetest.Registry(dm.DB, analyst.New(deps), ratings.New(deps), optimizer.New(deps)), "policy_rebalance.json")
 	ctx := context.Background()
-	p := dm.ports["CAD"]
+	p := dm.Ports["CAD"]
 	caps := map[string]any{"max_weight": 0.2, "sector_cap": 0.35, "turnover_cap": 1.2, "te_limit": 0.1}
 	doc := e.Run(t, "policy_rebalance", demoEnd.Format(time.DateOnly), map[string]any{"portfolio_id": p.ID, "constraints": caps})
 	if doc.Status != storage.RunSucceeded {
 		t.Fatalf("policy_rebalance ended %s: %+v", doc.Status, doc.Errors)
 	}
-	valued := decodeOutput[analyst.ValuedPositionsOutput](t, doc.Outputs["valued"])
-	rated := decodeOutput[ratings.AggregateOutput](t, doc.Outputs["ratings"])
-	prop := decodeOutput[optimizer.ProposeTradesOutput](t, doc.Outputs["proposal"])
-	impact := decodeOutput[optimizer.AnalyzeImpactOutput](t, doc.Outputs["impact"])
+	valued := enginetest.Output[analyst.ValuedPositionsOutput](t, doc, "valued")
+	rated := enginetest.Output[ratings.AggregateOutput](t, doc, "ratings")
+	prop := enginetest.Output[optimizer.ProposeTradesOutput](t, doc, "proposal")
+	impact := enginetest.Output[optimizer.AnalyzeImpactOutput](t, doc, "impact")
 
-	var sqlTotal decimal.Decimal
-	if err := dm.db.QueryRow(ctx, independentTotal, []any{p.ID, dm.packID}, &sqlTotal); err != nil {
-		t.Fatal(err)
-	}
+	sqlTotal, _ := agenttest.PortfolioValue(t, dm.DB, p.ID, dm.PackID)
 	if valued.TotalValue.Sub(sqlTotal).Abs().GreaterThan(d("0.01")) || !prop.ValueBefore.Equal(valued.TotalValue) {
 		t.Errorf("valued total %s, proposal's value before %s; SQL over the raw tables says %s", valued.TotalValue, prop.ValueBefore, sqlTotal)
 	}
@@ -178,7 +141,7 @@ func TestPolicyRebalanceEndToEnd(t *testing.T) {
 	}
 	// Volatility and tracking error after the trades, from the SQL closes
 	// in CAD (the CAD portfolio holds no security that split).
-	closes := baseCloses(t, dm.db, "CAD", symbols, demoEnd, 253)
+	closes := baseCloses(t, dm.DB, "CAD", symbols, demoEnd, 253)
 	vol, te := handRisk(closes, weights, p.Benchmark)
 	if math.Abs(impact.After.Volatility-vol) > 1e-9 || impact.After.TrackingError == nil || math.Abs(*impact.After.TrackingError-te) > 1e-9 {
 		t.Errorf("after: volatility %v, tracking error %v; from the SQL closes by hand %v, %v", impact.After.Volatility, impact.After.TrackingError, vol, te)
@@ -186,7 +149,7 @@ func TestPolicyRebalanceEndToEnd(t *testing.T) {
 	if prop.TrackingError.After == nil || math.Abs(*prop.TrackingError.After-te) > 1e-9 {
 		t.Errorf("the proposal's tracking error after %v; by hand %v", prop.TrackingError.After, te)
 	}
-	enginetest.Golden(t, doc, "policy_rebalance_cad", *update)
+	enginetest.Golden(t, doc, "policy_rebalance_cad", agenttest.Update())
 
 	// A method outside the enum is refused at submission.
 	_, err := e.Engine.Submit(ctx, submitRequest(p.ID.String(), "mean_variance"))

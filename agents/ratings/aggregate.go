@@ -113,7 +113,7 @@ type AggregateOutput struct {
 
 // Aggregate implements ratings.aggregate.
 func (a *Ratings) Aggregate(ctx context.Context, c *agents.Call, in AggregateInput) (AggregateOutput, error) {
-	asOf, err := runAsOf(c)
+	asOf, err := c.RequireAsOf()
 	if err != nil {
 		return AggregateOutput{}, err
 	}

@@ -3,28 +3,17 @@ package ratings_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/ratings"
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
-
-func decodeOutput[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
 
 // sqlYear is one fundamentals row read with plain SQL, as floats.
 type sqlYear map[string]float64
@@ -157,10 +146,8 @@ func handRating(t *testing.T, rubric map[string]any, ys []sqlYear) float64 {
 // rows the run stored.
 func TestBuffettChecklistEndToEnd(t *testing.T) {
 	t.Parallel()
-	db, _ := seedShort(t)
-	reg := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	reg.Add(ratings.New(agents.Deps{DB: db}))
-	e := enginetest.Start(t, db, reg, "buffett_checklist.json")
+	db := seedShort(t)
+	e := enginetest.Start(t, db, enginetest.Registry(db, ratings.New(agents.Deps{DB: db})), "buffett_checklist.json")
 	var cnr string
 	if err := db.QueryRow(context.Background(), `SELECT id::text FROM securities WHERE symbol = 'CNR'`, nil, &cnr); err != nil {
 		t.Fatal(err)
@@ -178,7 +165,7 @@ func TestBuffettChecklistEndToEnd(t *testing.T) {
 	hand := map[string]float64{}
 	wantAgg := 0.0
 	for step, name := range map[string]string{"dividend": "dividend_safety", "moat": "moat_strength", "resilience": "resilience"} {
-		r := decodeOutput[ratings.RatingOutput](t, d.Outputs[step])
+		r := enginetest.Output[ratings.RatingOutput](t, d, step)
 		hand[name] = handRating(t, sqlRubric(t, db, name), ys)
 		if math.Abs(r.Score-hand[name]) > 1e-9 || r.Rubric.Name != name || r.FiscalYear != 2025 || len(r.FiscalYears) != 5 {
 			t.Errorf("%s of CNR: %v (rubric %+v, FY%d over %v); the rubric applied by hand to the SQL rows gives %v",
@@ -186,7 +173,7 @@ func TestBuffettChecklistEndToEnd(t *testing.T) {
 		}
 		wantAgg += weights[name].(float64) * hand[name] / 10 * agg["scale"].(float64)
 	}
-	out := decodeOutput[ratings.AggregateOutput](t, d.Outputs["aggregate"])
+	out := enginetest.Output[ratings.AggregateOutput](t, d, "aggregate")
 	wantGrade := agg["else"].(string)
 	for _, gi := range agg["grades"].([]any) {
 		g := gi.(map[string]any)
@@ -208,7 +195,7 @@ func TestBuffettChecklistEndToEnd(t *testing.T) {
 	if n != 4 || math.Abs(stored-wantAgg) > 1e-9 {
 		t.Errorf("stored %d rating rows, aggregate %v; want 4 and %v", n, stored, wantAgg)
 	}
-	enginetest.Golden(t, d, "buffett_checklist_cnr", *update)
+	enginetest.Golden(t, d, "buffett_checklist_cnr", agenttest.Update())
 
 	// An ETF cannot be rated: every step fails with the reason, and the
 	// run says so.

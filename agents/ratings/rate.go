@@ -74,18 +74,6 @@ const ratingConvention = "each metric scores the first band of the rubric it mee
 	"else the rubric's else score; the rating is Σ weight × score; ratios are decimals; standard deviations are sample (ddof 1) " +
 	"over the consecutive fiscal years read; a zero denominator makes a ratio unbounded (±inf by the numerator's sign)"
 
-// runAsOf is the run's as-of date, which every stored rating is dated by.
-func runAsOf(c *agents.Call) (time.Time, error) {
-	asOf, err := c.Run.AsOf()
-	if err != nil {
-		return time.Time{}, err
-	}
-	if asOf.IsZero() {
-		return time.Time{}, agents.FieldError("ctx.asof_date", "the run has no as-of date")
-	}
-	return asOf, nil
-}
-
 // subject is a security with its statements, newest fiscal year first.
 type subject struct {
 	sec storage.Security
@@ -227,7 +215,7 @@ func ratingRow(r ComponentRating, asOf time.Time) (storage.SecurityRating, error
 // rateOne is a component rating capability: rate the security with the
 // active rubric of name and upsert the rating.
 func (a *Ratings) rateOne(ctx context.Context, c *agents.Call, name string, in RatingInput) (RatingOutput, error) {
-	asOf, err := runAsOf(c)
+	asOf, err := c.RequireAsOf()
 	if err != nil {
 		return RatingOutput{}, err
 	}

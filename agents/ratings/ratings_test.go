@@ -2,7 +2,6 @@ package ratings_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -13,8 +12,9 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/ratings"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 	"github.com/dawsos/dawsos/storage/seed"
@@ -25,59 +25,15 @@ func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
 // demoEnd is the last day of the demo data of these tests.
 var demoEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 
-// harness calls the agent's capabilities the way a step handler does:
-// arguments checked against the input schema, the capability run in the
-// registry with contract checks on, the output checked against the output
-// schema.
-type harness struct {
-	t   *testing.T
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
-}
-
-func newHarness(t *testing.T, db *storage.DB) *harness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(ratings.New(agents.Deps{DB: db}))
-	return &harness{t: t, reg: r, cat: orchestrator.MustCatalog(r), rc: agents.RunContext{AsOfDate: demoEnd.Format(time.DateOnly)}}
-}
-
-func (h *harness) call(name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(context.Background(), agents.Call{Run: h.rc}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	return json.Unmarshal(res, out)
+// newHarness calls the agent's capabilities with the checks a step gets,
+// in a run as of demoEnd.
+func newHarness(t *testing.T, db *storage.DB) *enginetest.Harness {
+	return enginetest.NewHarness(t, db, ratings.New(agents.Deps{DB: db})).At(demoEnd.Format(time.DateOnly))
 }
 
 // seedShort loads a three-month demo dataset: the universe, its
 // fundamentals and the seeded rubric (version 1).
-func seedShort(t *testing.T) (*storage.DB, seed.Report) {
-	t.Helper()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(context.Background(), db, seed.Options{Seed: 7, Start: demoEnd.AddDate(0, -3, 0), End: demoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, rep
-}
+func seedShort(t *testing.T) *storage.DB { return agenttest.SeedDemo(t, demoEnd, 3).DB }
 
 // statement is one hand-made fundamentals row; a nil line is NULL (not
 // reported).
@@ -225,12 +181,12 @@ func checkRating(t *testing.T, got ratings.RatingOutput, rating string, score fl
 //	score 0.3·10 + 0.25·10 + 0.2·8 + 0.25·10 = 9.6.
 func TestComponentRatingsByHand(t *testing.T) {
 	t.Parallel()
-	db, _ := seedShort(t)
+	db := seedShort(t)
 	id := addEquity(t, db, "GOODCO", goodCo()...)
 	h := newHarness(t, db)
 
 	var div, moat, res ratings.RatingOutput
-	if err := h.call("ratings.dividend_safety", map[string]any{"security_id": id}, &div); err != nil {
+	if err := h.Call("ratings.dividend_safety", map[string]any{"security_id": id}, &div); err != nil {
 		t.Fatal(err)
 	}
 	checkRating(t, div, "dividend_safety", 9.2, []wantComp{
@@ -245,7 +201,7 @@ func TestComponentRatingsByHand(t *testing.T) {
 	if !strings.Contains(div.Components[2].Note, "may be longer") {
 		t.Errorf("a streak as long as the history should say it may be longer: %q", div.Components[2].Note)
 	}
-	if err := h.call("ratings.moat_strength", map[string]any{"security_id": id}, &moat); err != nil {
+	if err := h.Call("ratings.moat_strength", map[string]any{"security_id": id}, &moat); err != nil {
 		t.Fatal(err)
 	}
 	checkRating(t, moat, "moat_strength", 7.3, []wantComp{
@@ -258,7 +214,7 @@ func TestComponentRatingsByHand(t *testing.T) {
 	if s := moat.Components[3].Series; len(s) != 3 || !near(s[1].Value, 0.57) || s[1].FiscalYear != 2024 {
 		t.Errorf("switching-cost series %+v; want the gross margins 0.60, 0.57, 0.54 by year", s)
 	}
-	if err := h.call("ratings.resilience", map[string]any{"security_id": id}, &res); err != nil {
+	if err := h.Call("ratings.resilience", map[string]any{"security_id": id}, &res); err != nil {
 		t.Fatal(err)
 	}
 	checkRating(t, res, "resilience", 9.6, []wantComp{
@@ -291,7 +247,7 @@ func TestComponentRatingsByHand(t *testing.T) {
 	if err := db.QueryRow(context.Background(), q, []any{id}, &before); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.call("ratings.dividend_safety", map[string]any{"security_id": id}, &div); err != nil {
+	if err := h.Call("ratings.dividend_safety", map[string]any{"security_id": id}, &div); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.QueryRow(context.Background(), q, []any{id}, &after); err != nil || !after.Equal(before) {
@@ -299,7 +255,7 @@ func TestComponentRatingsByHand(t *testing.T) {
 	}
 
 	// Rated as of FY2024: only FY2024 and FY2023 are read.
-	if err := h.call("ratings.moat_strength", map[string]any{"security_id": id, "fiscal_year": 2024}, &moat); err == nil {
+	if err := h.Call("ratings.moat_strength", map[string]any{"security_id": id, "fiscal_year": 2024}, &moat); err == nil {
 		t.Fatalf("FY2024 reports no net income, yet ROE was computed: %+v", moat.Components[0])
 	} else if ae := asError(err); ae == nil || ae.Code != agents.CodeInsufficientData || !strings.Contains(ae.Message, "net_income of fiscal year 2024") {
 		t.Fatalf("FY2024 moat: %v; want insufficient_data naming net_income of fiscal year 2024", err)
@@ -319,7 +275,7 @@ func asError(err error) *agents.Error {
 // unknown, without statements are errors too, never a score.
 func TestMissingLinesAndBadInput(t *testing.T) {
 	t.Parallel()
-	db, _ := seedShort(t)
+	db := seedShort(t)
 	h := newHarness(t, db)
 
 	noNI := goodCo()
@@ -347,34 +303,34 @@ func TestMissingLinesAndBadInput(t *testing.T) {
 		{"ratings.resilience", idEmpty, agents.CodeInsufficientData, "found 0, need at least 1"},
 		{"ratings.resilience", uuid.New(), agents.CodeNotFound, "not found"},
 	} {
-		err := h.call(c.capability, map[string]any{"security_id": c.id}, &out)
+		err := h.Call(c.capability, map[string]any{"security_id": c.id}, &out)
 		if ae := asError(err); ae == nil || ae.Code != c.code || !strings.Contains(ae.Message, c.want) {
 			t.Errorf("%s of %s: %v; want %s containing %q", c.capability, c.id, err, c.code, c.want)
 		}
 	}
 	// The resilience of NONI reads no net income: it is rated.
-	if err := h.call("ratings.resilience", map[string]any{"security_id": idNI}, &out); err != nil || !near(out.Score, 9.6) {
+	if err := h.Call("ratings.resilience", map[string]any{"security_id": idNI}, &out); err != nil || !near(out.Score, 9.6) {
 		t.Errorf("resilience without net income: %v, score %v; want 9.6 (it reads no net income)", err, out.Score)
 	}
 	var etf string
 	if err := db.QueryRow(context.Background(), `SELECT id::text FROM securities WHERE symbol = 'SPY'`, nil, &etf); err != nil {
 		t.Fatal(err)
 	}
-	err := h.call("ratings.moat_strength", map[string]any{"security_id": etf}, &out)
+	err := h.Call("ratings.moat_strength", map[string]any{"security_id": etf}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput || ae.Field != "security_id" {
 		t.Errorf("moat of an ETF: %v; want invalid_input on security_id", err)
 	}
 	var agg ratings.AggregateOutput
-	err = h.call("ratings.aggregate", map[string]any{}, &agg)
+	err = h.Call("ratings.aggregate", map[string]any{}, &agg)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput {
 		t.Errorf("aggregate of nothing: %v; want invalid_input", err)
 	}
-	err = h.call("ratings.aggregate", map[string]any{"positions": []any{}}, &agg)
+	err = h.Call("ratings.aggregate", map[string]any{"positions": []any{}}, &agg)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInsufficientData {
 		t.Errorf("aggregate of no positions: %v; want insufficient_data", err)
 	}
-	h.rc = agents.RunContext{}
-	err = h.call("ratings.resilience", map[string]any{"security_id": idNI}, &out)
+	h.Run = agents.RunContext{}
+	err = h.Call("ratings.resilience", map[string]any{"security_id": idNI}, &out)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInvalidInput || ae.Field != "ctx.asof_date" {
 		t.Errorf("a run without an as-of date: %v; want invalid_input on ctx.asof_date", err)
 	}
@@ -400,7 +356,7 @@ func TestMissingLinesAndBadInput(t *testing.T) {
 // (3000·7.3 + 1000·1.3)/4000 = 5.8; coverage 4000/4700.
 func TestAggregateByHand(t *testing.T) {
 	t.Parallel()
-	db, _ := seedShort(t)
+	db := seedShort(t)
 	good := addEquity(t, db, "GOODCO", goodCo()...)
 	weak := addEquity(t, db, "WEAKCO", weakCo()...)
 	noNI := goodCo()
@@ -413,7 +369,7 @@ func TestAggregateByHand(t *testing.T) {
 	h := newHarness(t, db)
 
 	var one ratings.AggregateOutput
-	if err := h.call("ratings.aggregate", map[string]any{"security_id": good}, &one); err != nil {
+	if err := h.Call("ratings.aggregate", map[string]any{"security_id": good}, &one); err != nil {
 		t.Fatal(err)
 	}
 	if !near(one.Score, 85.6) || one.Grade != "B" || one.Scale != 100 || one.Scope != "security" || one.Rubric.Version != 1 || len(one.Securities) != 1 {
@@ -427,7 +383,7 @@ func TestAggregateByHand(t *testing.T) {
 		}
 	}
 	var weakOne ratings.AggregateOutput
-	if err := h.call("ratings.aggregate", map[string]any{"security_id": weak}, &weakOne); err != nil {
+	if err := h.Call("ratings.aggregate", map[string]any{"security_id": weak}, &weakOne); err != nil {
 		t.Fatal(err)
 	}
 	if !near(weakOne.Score, 14.2) || weakOne.Grade != "F" {
@@ -435,7 +391,7 @@ func TestAggregateByHand(t *testing.T) {
 	}
 
 	var port ratings.AggregateOutput
-	err := h.call("ratings.aggregate", map[string]any{"positions": []map[string]any{
+	err := h.Call("ratings.aggregate", map[string]any{"positions": []map[string]any{
 		{"security_id": good, "symbol": "GOODCO", "market_value": "3000", "weight": "0.4"},
 		{"security_id": weak, "symbol": "WEAKCO", "market_value": "1000"},
 		{"security_id": spy, "symbol": "SPY", "market_value": "500"},
@@ -486,7 +442,7 @@ func TestAggregateByHand(t *testing.T) {
 // with the cut-off A ≥ 95: 100 × 10/10 = 100 → A.
 func TestWeightsComeFromTheActiveRubric(t *testing.T) {
 	t.Parallel()
-	db, _ := seedShort(t)
+	db := seedShort(t)
 	good := addEquity(t, db, "GOODCO", goodCo()...)
 	ctx := context.Background()
 	_, err := db.Exec(ctx, `
@@ -502,14 +458,14 @@ func TestWeightsComeFromTheActiveRubric(t *testing.T) {
 	}
 	h := newHarness(t, db)
 	var div ratings.RatingOutput
-	if err := h.call("ratings.dividend_safety", map[string]any{"security_id": good}, &div); err != nil {
+	if err := h.Call("ratings.dividend_safety", map[string]any{"security_id": good}, &div); err != nil {
 		t.Fatal(err)
 	}
 	if div.Rubric.Version != 2 || !near(div.Score, 10) || !near(div.Components[2].Weight, 0) {
 		t.Errorf("under v2: rubric %+v score %v streak weight %v; want v2, 10, 0", div.Rubric, div.Score, div.Components[2].Weight)
 	}
 	var agg ratings.AggregateOutput
-	if err := h.call("ratings.aggregate", map[string]any{"security_id": good}, &agg); err != nil {
+	if err := h.Call("ratings.aggregate", map[string]any{"security_id": good}, &agg); err != nil {
 		t.Fatal(err)
 	}
 	if agg.Rubric.Version != 2 || !near(agg.Score, 100) || agg.Grade != "A" || len(agg.Ratings) != 1 {
@@ -519,7 +475,7 @@ func TestWeightsComeFromTheActiveRubric(t *testing.T) {
 	if _, err := db.Exec(ctx, `UPDATE rating_rubrics SET rubric = jsonb_set(rubric, '{metrics,3,weight}', '0.2') WHERE name = 'dividend_safety' AND version = 2`); err != nil {
 		t.Fatal(err)
 	}
-	err = h.call("ratings.dividend_safety", map[string]any{"security_id": good}, &div)
+	err = h.Call("ratings.dividend_safety", map[string]any{"security_id": good}, &div)
 	if ae := asError(err); ae == nil || ae.Code != agents.CodeInternal || ae.Retryable || !strings.Contains(ae.Message, "sum to 1.2") {
 		t.Errorf("weights summing to 1.2: %v; want a final internal error saying so", err)
 	}
@@ -533,14 +489,14 @@ func TestWeightsComeFromTheActiveRubric(t *testing.T) {
 // (400−300)/2000 = 0.05 → 10: 0.3·10 + 0.3·10 + 0 + 0.2·10 = 8.
 func TestNonPayerAndUnboundedRatios(t *testing.T) {
 	t.Parallel()
-	db, _ := seedShort(t)
+	db := seedShort(t)
 	rows := goodCo()
 	rows[0].lines["dividends_paid"], rows[0].lines["dividend_per_share"], rows[0].lines["interest_expense"] = "0", "0", "0"
 	rows[1].lines["dividend_per_share"], rows[2].lines["dividend_per_share"] = "0", "0"
 	id := addEquity(t, db, "NODIV", rows...)
 	h := newHarness(t, db)
 	var div, res ratings.RatingOutput
-	if err := h.call("ratings.dividend_safety", map[string]any{"security_id": id}, &div); err != nil {
+	if err := h.Call("ratings.dividend_safety", map[string]any{"security_id": id}, &div); err != nil {
 		t.Fatal(err)
 	}
 	checkRating(t, div, "dividend_safety", 8, []wantComp{
@@ -549,7 +505,7 @@ func TestNonPayerAndUnboundedRatios(t *testing.T) {
 		{metric: "dividend_growth_streak", value: 0, weight: 0.2, score: 0, inputs: []string{"dividend_per_share@2025", "dividend_per_share@2024"}},
 		{metric: "net_cash_to_assets", value: 0.05, weight: 0.2, score: 10, inputs: []string{"cash_and_equivalents@2025", "total_debt@2025", "total_assets@2025"}},
 	})
-	if err := h.call("ratings.resilience", map[string]any{"security_id": id}, &res); err != nil {
+	if err := h.Call("ratings.resilience", map[string]any{"security_id": id}, &res); err != nil {
 		t.Fatal(err)
 	}
 	if c := res.Components[1]; c.Unbounded != "+inf" || c.Score != 10 {

@@ -15,102 +15,28 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/reports"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
-	"github.com/dawsos/dawsos/storage/seed"
 )
 
 func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
 
-// harness calls capabilities the way a step handler does: arguments
-// checked against the input schema, the capability run in the registry
-// with contract checks on, the output checked against the output schema.
-// It hosts the analyst too, whose outputs are the figures the reports
-// render.
-type harness struct {
-	t   *testing.T
-	db  *storage.DB
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
-	// step is the step id of the next call.
-	step string
-}
-
-func newHarness(t *testing.T, db *storage.DB, deps agents.Deps) *harness {
+// newHarness calls capabilities with the checks a step gets. It hosts the
+// analyst too, whose outputs are the figures the reports render.
+func newHarness(t *testing.T, db *storage.DB, deps agents.Deps) *enginetest.Harness {
 	deps.DB = db
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(analyst.New(deps))
-	r.Add(reports.New(deps))
-	return &harness{t: t, db: db, reg: r, cat: orchestrator.MustCatalog(r)}
-}
-
-func (h *harness) call(name string, args any, out any) error {
-	h.t.Helper()
-	return h.callCtx(context.Background(), name, args, out)
-}
-
-func (h *harness) callCtx(ctx context.Context, name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(ctx, agents.Call{Run: h.rc, StepID: h.step}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	return json.Unmarshal(res, out)
+	return enginetest.NewHarness(t, db, analyst.New(deps), reports.New(deps))
 }
 
 // demoEnd is the last day of the demo data; the window is three months,
 // so a 252-day lookback runs over the shorter history.
 var demoEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 
-type demo struct {
-	db     *storage.DB
-	packID string
-	ports  map[string]seed.PortfolioInfo
-	users  map[string]uuid.UUID
-}
-
-func seedDemo(t *testing.T) demo { return seedDemoMonths(t, 3) }
-
-// seedDemoMonths seeds the demo data with prices over the months before
-// demoEnd (the macro series start two years earlier still).
-func seedDemoMonths(t *testing.T, months int) demo {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: demoEnd.AddDate(0, -months, 0), End: demoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm := demo{db: db, ports: map[string]seed.PortfolioInfo{}, users: map[string]uuid.UUID{}}
-	if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL
-		ORDER BY pack_date DESC LIMIT 1`, []any{demoEnd}, &dm.packID); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range rep.Portfolios {
-		dm.ports[p.BaseCurrency] = p
-	}
-	return dm
-}
+func seedDemo(t *testing.T) agenttest.Demo { return agenttest.SeedDemo(t, demoEnd, 3) }
 
 // figures are the outputs of the analyst steps a report is made of, as
 // raw JSON (what a pattern passes on) and decoded.
@@ -124,12 +50,12 @@ type figures struct {
 }
 
 // computeFigures runs the five analyst capabilities a report renders.
-func computeFigures(t *testing.T, h *harness, portfolio uuid.UUID, packID string) figures {
+func computeFigures(t *testing.T, h *enginetest.Harness, portfolio uuid.UUID, packID string) figures {
 	t.Helper()
 	f := figures{raw: map[string]json.RawMessage{}}
 	run := func(as, name string, args map[string]any, out any) {
 		var raw json.RawMessage
-		if err := h.call(name, args, &raw); err != nil {
+		if err := h.Call(name, args, &raw); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if err := json.Unmarshal(raw, out); err != nil {

@@ -1,14 +1,13 @@
 package reports_test
 
 import (
-	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/agents/reports"
@@ -16,29 +15,6 @@ import (
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
-
-func decodeOutput[T any](t *testing.T, d *orchestrator.RunDocument, as string) T {
-	t.Helper()
-	var v T
-	raw, ok := d.Outputs[as]
-	if !ok {
-		t.Fatalf("the run has no output %s (outputs %v)", as, keys(d.Outputs))
-	}
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
-
-func keys(m map[string]json.RawMessage) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	return ks
-}
 
 var reportOutputs = []string{"report", "report_with_macro", "report_without_performance", "report_without_performance_with_macro"}
 
@@ -52,15 +28,12 @@ func TestExportPortfolioReportEndToEnd(t *testing.T) {
 	// Two years of prices: the regime detector needs 36 monthly
 	// observations of unemployment and of inflation year on year, and
 	// the macro series start two years before the prices.
-	dm := seedDemoMonths(t, 26)
-	reg := agents.NewRegistry(agents.Options{DB: dm.db, CheckContracts: true})
-	deps := agents.Deps{DB: dm.db, RiskFreeRate: 0.04}
-	reg.Add(analyst.New(deps))
-	reg.Add(macro.New(deps))
-	reg.Add(reports.New(deps))
-	e := enginetest.Start(t, dm.db, reg, "export_portfolio_report.json")
+	dm := agenttest.SeedDemo(t, demoEnd, 26)
+	deps := agents.Deps{DB: dm.DB, RiskFreeRate: 0.04}
+	reg := enginetest.Registry(dm.DB, analyst.New(deps), macro.New(deps), reports.New(deps))
+	e := enginetest.Start(t, dm.DB, reg, "export_portfolio_report.json")
 	asOf := demoEnd.Format(time.DateOnly)
-	p := dm.ports["CAD"]
+	p := dm.Ports["CAD"]
 
 	// report checks that exactly the output as holds the file, that the
 	// run's files list it, and returns the PDF's pages.
@@ -74,12 +47,12 @@ func TestExportPortfolioReportEndToEnd(t *testing.T) {
 				t.Errorf("output %s present %v; want only %s", o, ok, as)
 			}
 		}
-		out := decodeOutput[fileOut](t, d, as)
+		out := enginetest.Output[fileOut](t, d, as)
 		if len(d.Files) != 1 || d.Files[0].ID != out.FileID.String() || d.Files[0].Download != out.Download ||
 			d.Files[0].StepID != as || d.Files[0].Size != out.Size || d.Files[0].MediaType != "application/pdf" {
 			t.Fatalf("run files %+v; want the one file of step %s: %+v", d.Files, as, out)
 		}
-		content, _, _ := storedFile(t, dm.db, out.FileID)
+		content, _, _ := storedFile(t, dm.DB, out.FileID)
 		pages := pdfPages(t, content)
 		if len(pages) != out.Pages {
 			t.Errorf("the PDF has %d pages; the output says %d", len(pages), out.Pages)
@@ -95,10 +68,10 @@ func TestExportPortfolioReportEndToEnd(t *testing.T) {
 	d := e.Run(t, "export_portfolio_report", asOf, map[string]any{"portfolio_id": p.ID})
 	out, pages := report(d, "report")
 	all := strings.Join(pages, "\n")
-	valued := decodeOutput[analyst.ValuedPositionsOutput](t, d, "valued")
-	twr := decodeOutput[analyst.TWROutput](t, d, "twr")
-	att := decodeOutput[analyst.CurrencyAttributionOutput](t, d, "attribution")
-	nav := decodeOutput[analyst.HistoricalNAVOutput](t, d, "nav")
+	valued := enginetest.Output[analyst.ValuedPositionsOutput](t, d, "valued")
+	twr := enginetest.Output[analyst.TWROutput](t, d, "twr")
+	att := enginetest.Output[analyst.CurrencyAttributionOutput](t, d, "attribution")
+	nav := enginetest.Output[analyst.HistoricalNAVOutput](t, d, "nav")
 	want := []string{p.Name, groupThousands(valued.TotalValue) + " CAD", pct(twr.TWR), pct(twr.TotalReturn),
 		pct(att.LocalReturn), pct(att.FXReturn), pct(att.InteractionReturn), pct(att.TotalReturn),
 		groupThousands(nav.Values[len(nav.Values)-1].TotalValue), "Holdings", "Performance", "Currency attribution", "Sources and methods"}
@@ -116,7 +89,7 @@ func TestExportPortfolioReportEndToEnd(t *testing.T) {
 	if out.Sections[len(out.Sections)-1] != "Sources and methods" {
 		t.Errorf("sections %v", out.Sections)
 	}
-	enginetest.Golden(t, d, "export_portfolio_report", *update)
+	enginetest.Golden(t, d, "export_portfolio_report", agenttest.Update())
 
 	// Without performance: its steps are skipped, the report still renders.
 	d = e.Run(t, "export_portfolio_report", asOf, map[string]any{"portfolio_id": p.ID, "include_performance": false})
@@ -139,7 +112,7 @@ func TestExportPortfolioReportEndToEnd(t *testing.T) {
 	// With macro: the regime the run detected is printed.
 	d = e.Run(t, "export_portfolio_report", asOf, map[string]any{"portfolio_id": p.ID, "include_macro": true, "include_holdings": false})
 	out, pages = report(d, "report_with_macro")
-	regime := decodeOutput[struct {
+	regime := enginetest.Output[struct {
 		Regime     string  `json:"regime"`
 		Confidence float64 `json:"confidence"`
 	}](t, d, "macro")

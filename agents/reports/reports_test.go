@@ -19,6 +19,7 @@ import (
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/reports"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 )
 
 // TestRenderPDFOnTheDemoData renders the report of the CAD demo portfolio
@@ -29,18 +30,18 @@ import (
 func TestRenderPDFOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
-	p := dm.ports["CAD"]
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly), LedgerCommitHash: "abc123"}
-	f := computeFigures(t, h, p.ID, dm.packID)
+	h := newHarness(t, dm.DB, agents.Deps{})
+	p := dm.Ports["CAD"]
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly), LedgerCommitHash: "abc123"}
+	f := computeFigures(t, h, p.ID, dm.PackID)
 
 	var out fileOut
 	args := map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"], "attribution": f.raw["attribution"],
 		"nav": f.raw["nav"], "sectors": f.raw["sectors"]}
-	if err := h.call("reports.render_pdf", args, &out); err != nil {
+	if err := h.Call("reports.render_pdf", args, &out); err != nil {
 		t.Fatal(err)
 	}
-	content, media, name := storedFile(t, dm.db, out.FileID)
+	content, media, name := storedFile(t, dm.DB, out.FileID)
 	if media != "application/pdf" || out.MediaType != media || !strings.HasSuffix(name, ".pdf") || name != out.Name {
 		t.Errorf("stored %q as %s; output says %q as %s", name, media, out.Name, out.MediaType)
 	}
@@ -64,7 +65,7 @@ func TestRenderPDFOnTheDemoData(t *testing.T) {
 	all := strings.Join(pages, "\n")
 	v := f.valued
 	cover := pages[0]
-	for _, want := range []string{p.Name, "CAD", dm.packID, v.AsOfDate, groupThousands(v.TotalValue) + " CAD",
+	for _, want := range []string{p.Name, "CAD", dm.PackID, v.AsOfDate, groupThousands(v.TotalValue) + " CAD",
 		groupThousands(v.PositionsValue) + " CAD", groupThousands(v.CashValue) + " CAD"} {
 		if !strings.Contains(cover, want) {
 			t.Errorf("the cover lacks %q", want)
@@ -114,7 +115,7 @@ func TestRenderPDFOnTheDemoData(t *testing.T) {
 		"TWR source":         "Source: metrics.compute_twr",
 		"attribution source": "Source: attribution.currency",
 		"method line":        "Holdings: computed by portfolio.get_valued_positions",
-		"pack line":          "Prices and FX rates: pricing pack " + dm.packID,
+		"pack line":          "Prices and FX rates: pricing pack " + dm.PackID,
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("%s: %q is not in the PDF", label, want)
@@ -134,7 +135,7 @@ func TestRenderPDFOnTheDemoData(t *testing.T) {
 
 	// The same figures give the same bytes: the step can be replayed.
 	var again fileOut
-	if err := h.call("reports.render_pdf", args, &again); err != nil {
+	if err := h.Call("reports.render_pdf", args, &again); err != nil {
 		t.Fatal(err)
 	}
 	if again.SHA256 != out.SHA256 || again.Size != out.Size {
@@ -143,7 +144,7 @@ func TestRenderPDFOnTheDemoData(t *testing.T) {
 
 	// Without holdings and performance: the cover, the holdings skipped.
 	var brief fileOut
-	if err := h.call("reports.render_pdf", map[string]any{"valued": f.raw["valued"], "include_holdings": false}, &brief); err != nil {
+	if err := h.Call("reports.render_pdf", map[string]any{"valued": f.raw["valued"], "include_holdings": false}, &brief); err != nil {
 		t.Fatal(err)
 	}
 	bp := pdfPages(t, storedContent(t, h, brief.FileID))
@@ -155,9 +156,9 @@ func TestRenderPDFOnTheDemoData(t *testing.T) {
 	}
 }
 
-func storedContent(t *testing.T, h *harness, id uuid.UUID) []byte {
+func storedContent(t *testing.T, h *enginetest.Harness, id uuid.UUID) []byte {
 	t.Helper()
-	c, _, _ := storedFile(t, h.db, id)
+	c, _, _ := storedFile(t, h.DB, id)
 	return c
 }
 
@@ -167,25 +168,25 @@ func storedContent(t *testing.T, h *harness, id uuid.UUID) []byte {
 func TestExportExcelOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
-	p := dm.ports["EUR"]
+	h := newHarness(t, dm.DB, agents.Deps{})
+	p := dm.Ports["EUR"]
 	if p.ID == uuid.Nil {
-		p = dm.ports["USD"]
+		p = dm.Ports["USD"]
 	}
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
-	f := computeFigures(t, h, p.ID, dm.packID)
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)}
+	f := computeFigures(t, h, p.ID, dm.PackID)
 	var out fileOut
-	if err := h.call("reports.export_excel", map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"],
+	if err := h.Call("reports.export_excel", map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"],
 		"attribution": f.raw["attribution"], "nav": f.raw["nav"], "sectors": f.raw["sectors"],
 		"macro": map[string]any{"regime": "MID_EXPANSION", "confidence": 0.61, "z_scores": map[string]any{"UNRATE": -0.8}}}, &out); err != nil {
 		t.Fatal(err)
 	}
-	content, media, name := storedFile(t, dm.db, out.FileID)
+	content, media, name := storedFile(t, dm.DB, out.FileID)
 	if media != reports.MediaXLSX || !strings.HasSuffix(name, ".xlsx") {
 		t.Errorf("stored %q as %s", name, media)
 	}
 	var again fileOut
-	if err := h.call("reports.export_excel", map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"],
+	if err := h.Call("reports.export_excel", map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"],
 		"attribution": f.raw["attribution"], "nav": f.raw["nav"], "sectors": f.raw["sectors"],
 		"macro": map[string]any{"regime": "MID_EXPANSION", "confidence": 0.61, "z_scores": map[string]any{"UNRATE": -0.8}}}, &again); err != nil {
 		t.Fatal(err)
@@ -317,18 +318,18 @@ func TestExportExcelOnTheDemoData(t *testing.T) {
 func TestExportCSVOnTheDemoData(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
-	p := dm.ports["CAD"]
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
-	f := computeFigures(t, h, p.ID, dm.packID)
+	h := newHarness(t, dm.DB, agents.Deps{})
+	p := dm.Ports["CAD"]
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)}
+	f := computeFigures(t, h, p.ID, dm.PackID)
 	export := func(section string) [][]string {
 		t.Helper()
 		var out fileOut
-		if err := h.call("reports.export_csv", map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"],
+		if err := h.Call("reports.export_csv", map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"],
 			"attribution": f.raw["attribution"], "nav": f.raw["nav"], "sectors": f.raw["sectors"], "section": section}, &out); err != nil {
 			t.Fatalf("export %s: %v", section, err)
 		}
-		content, media, name := storedFile(t, dm.db, out.FileID)
+		content, media, name := storedFile(t, dm.DB, out.FileID)
 		if media != "text/csv; charset=utf-8" || name != "portfolio-"+section+"-"+demoEnd.Format(time.DateOnly)+".csv" {
 			t.Errorf("section %s stored as %q, %s", section, name, media)
 		}
@@ -403,35 +404,35 @@ func TestExportCSVOnTheDemoData(t *testing.T) {
 func TestReplayStoresOneFile(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
+	h := newHarness(t, dm.DB, agents.Deps{})
 	ctx := context.Background()
 	runID := uuid.New()
 	// A run row to hang the files on, with the pattern version its
 	// foreign key names.
 	hash := strings.Repeat("ab", 32)
-	if _, err := dm.db.Exec(ctx, `INSERT INTO pattern_versions (hash, pattern_id, document) VALUES ($1, 'export_portfolio_report', '{}')`, hash); err != nil {
+	if _, err := dm.DB.Exec(ctx, `INSERT INTO pattern_versions (hash, pattern_id, document) VALUES ($1, 'export_portfolio_report', '{}')`, hash); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := dm.db.Exec(ctx, `INSERT INTO runs (id, pattern, pattern_hash, correlation_id) VALUES ($1, 'export_portfolio_report', $2, 'c')`, runID, hash); err != nil {
+	if _, err := dm.DB.Exec(ctx, `INSERT INTO runs (id, pattern, pattern_hash, correlation_id) VALUES ($1, 'export_portfolio_report', $2, 'c')`, runID, hash); err != nil {
 		t.Fatal(err)
 	}
-	h.rc = agents.RunContext{RunID: runID.String(), PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
-	h.step = "report"
-	f := computeFigures(t, h, dm.ports["CAD"].ID, dm.packID)
+	h.Run = agents.RunContext{RunID: runID.String(), PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)}
+	h.Step = "report"
+	f := computeFigures(t, h, dm.Ports["CAD"].ID, dm.PackID)
 	var first, second, retitled fileOut
 	args := map[string]any{"valued": f.raw["valued"], "twr": f.raw["twr"]}
-	if err := h.call("reports.render_pdf", args, &first); err != nil {
+	if err := h.Call("reports.render_pdf", args, &first); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.call("reports.render_pdf", args, &second); err != nil {
+	if err := h.Call("reports.render_pdf", args, &second); err != nil {
 		t.Fatal(err)
 	}
 	args["title"] = "Quarterly report"
-	if err := h.call("reports.render_pdf", args, &retitled); err != nil {
+	if err := h.Call("reports.render_pdf", args, &retitled); err != nil {
 		t.Fatal(err)
 	}
 	var n int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM files WHERE run_id = $1`, []any{runID}, &n); err != nil {
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM files WHERE run_id = $1`, []any{runID}, &n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 1 || second.FileID != first.FileID || retitled.FileID != first.FileID || second.SHA256 != first.SHA256 {
@@ -443,13 +444,13 @@ func TestReplayStoresOneFile(t *testing.T) {
 		t.Errorf("the replay with a new title did not replace the content (hash %s)", retitled.SHA256)
 	}
 	// Another step of the run stores its own file.
-	h.step = "workbook"
+	h.Step = "workbook"
 	delete(args, "title")
 	var wb fileOut
-	if err := h.call("reports.export_excel", args, &wb); err != nil {
+	if err := h.Call("reports.export_excel", args, &wb); err != nil {
 		t.Fatal(err)
 	}
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM files WHERE run_id = $1`, []any{runID}, &n); err != nil {
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM files WHERE run_id = $1`, []any{runID}, &n); err != nil {
 		t.Fatal(err)
 	}
 	if n != 2 || wb.FileID == first.FileID {
@@ -463,10 +464,10 @@ func TestReplayStoresOneFile(t *testing.T) {
 func TestReportsRefuseBadInput(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
-	cad := computeFigures(t, h, dm.ports["CAD"].ID, dm.packID)
-	usd := computeFigures(t, h, dm.ports["USD"].ID, dm.packID)
+	h := newHarness(t, dm.DB, agents.Deps{})
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)}
+	cad := computeFigures(t, h, dm.Ports["CAD"].ID, dm.PackID)
+	usd := computeFigures(t, h, dm.Ports["USD"].ID, dm.PackID)
 	var out fileOut
 	code := func(err error) (string, string) {
 		var ae *agents.Error
@@ -495,27 +496,27 @@ func TestReportsRefuseBadInput(t *testing.T) {
 		{"file name with a path", "reports.render_pdf", map[string]any{"valued": cad.raw["valued"], "file_name": "../etc/passwd"}, agents.CodeInvalidInput, "args.file_name"},
 	}
 	for _, c := range cases {
-		err := h.call(c.capability, c.args, &out)
+		err := h.Call(c.capability, c.args, &out)
 		gotCode, gotField := code(err)
 		if gotCode != c.wantCode || (c.wantFld != "" && gotField != c.wantFld && !fieldsContain(err, c.wantFld)) {
 			t.Errorf("%s: %v; want %s on %q", c.name, err, c.wantCode, c.wantFld)
 		}
 	}
-	small := newHarness(t, dm.db, agents.Deps{ReportMaxBytes: 2000})
-	small.rc = h.rc
-	err := small.call("reports.render_pdf", map[string]any{"valued": cad.raw["valued"]}, &out)
+	small := newHarness(t, dm.DB, agents.Deps{ReportMaxBytes: 2000})
+	small.Run = h.Run
+	err := small.Call("reports.render_pdf", map[string]any{"valued": cad.raw["valued"]}, &out)
 	if c, _ := code(err); c != agents.CodeInvalidInput || !strings.Contains(err.Error(), "size limit of 2000 bytes") {
 		t.Errorf("a PDF over a 2,000-byte limit: %v; want invalid_input naming the limit", err)
 	}
 	// A step whose deadline has passed stops with timeout.
 	ctx, cancel := context.WithTimeout(context.Background(), -time.Second)
 	defer cancel()
-	err = h.callCtx(ctx, "reports.render_pdf", map[string]any{"valued": cad.raw["valued"]}, &out)
+	err = h.CallContext(ctx, "reports.render_pdf", map[string]any{"valued": cad.raw["valued"]}, &out)
 	if c, _ := code(err); c != agents.CodeTimeout {
 		t.Errorf("past its deadline: %v; want timeout", err)
 	}
 	var n int
-	if err := dm.db.QueryRow(context.Background(), `SELECT count(*) FROM files`, nil, &n); err != nil || n != 0 {
+	if err := dm.DB.QueryRow(context.Background(), `SELECT count(*) FROM files`, nil, &n); err != nil || n != 0 {
 		t.Errorf("%d files stored by refused calls (%v); want none", n, err)
 	}
 }
@@ -539,17 +540,17 @@ func fieldsContain(err error, field string) bool {
 func TestCashOnlyPortfolio(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
+	h := newHarness(t, dm.DB, agents.Deps{})
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)}
 	valued := map[string]any{
-		"portfolio_id": dm.ports["CAD"].ID, "pricing_pack_id": dm.packID, "asof_date": demoEnd.Format(time.DateOnly),
+		"portfolio_id": dm.Ports["CAD"].ID, "pricing_pack_id": dm.PackID, "asof_date": demoEnd.Format(time.DateOnly),
 		"base_currency": "CAD", "positions": []any{},
 		"cash": []map[string]any{{"currency": "CAD", "amount": "2500", "fx_rate": "1", "base_value": "2500"},
 			{"currency": "USD", "amount": "1000", "fx_rate": "1.35", "base_value": "1350"}},
 		"positions_value": "0", "cash_value": "3850", "total_value": "3850", "provenance": map[string]any{},
 	}
 	var out fileOut
-	if err := h.call("reports.render_pdf", map[string]any{"valued": valued}, &out); err != nil {
+	if err := h.Call("reports.render_pdf", map[string]any{"valued": valued}, &out); err != nil {
 		t.Fatal(err)
 	}
 	pages := pdfPages(t, storedContent(t, h, out.FileID))
@@ -560,7 +561,7 @@ func TestCashOnlyPortfolio(t *testing.T) {
 		}
 	}
 	var csvOut fileOut
-	if err := h.call("reports.export_csv", map[string]any{"valued": valued}, &csvOut); err != nil {
+	if err := h.Call("reports.export_csv", map[string]any{"valued": valued}, &csvOut); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := csv.NewReader(bytes.NewReader(storedContent(t, h, csvOut.FileID))).ReadAll()
@@ -575,8 +576,8 @@ func TestCashOnlyPortfolio(t *testing.T) {
 func TestLongHoldingsTableBreaksPages(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, agents.Deps{})
-	h.rc = agents.RunContext{PricingPackID: dm.packID, AsOfDate: demoEnd.Format(time.DateOnly)}
+	h := newHarness(t, dm.DB, agents.Deps{})
+	h.Run = agents.RunContext{PricingPackID: dm.PackID, AsOfDate: demoEnd.Format(time.DateOnly)}
 	positions := []map[string]any{}
 	for i := range 150 {
 		positions = append(positions, map[string]any{"symbol": fmt.Sprintf("S%03d", i), "name": fmt.Sprintf("Security %d", i),
@@ -584,12 +585,12 @@ func TestLongHoldingsTableBreaksPages(t *testing.T) {
 			"market_value": "1000", "weight": "0.0066666667"})
 	}
 	valued := map[string]any{
-		"portfolio_id": dm.ports["CAD"].ID, "pricing_pack_id": dm.packID, "asof_date": demoEnd.Format(time.DateOnly),
+		"portfolio_id": dm.Ports["CAD"].ID, "pricing_pack_id": dm.PackID, "asof_date": demoEnd.Format(time.DateOnly),
 		"base_currency": "CAD", "positions": positions, "cash": []any{},
 		"positions_value": "150000", "cash_value": "0", "total_value": "150000", "provenance": map[string]any{},
 	}
 	var out fileOut
-	if err := h.call("reports.render_pdf", map[string]any{"valued": valued}, &out); err != nil {
+	if err := h.Call("reports.render_pdf", map[string]any{"valued": valued}, &out); err != nil {
 		t.Fatal(err)
 	}
 	pages := pdfPages(t, storedContent(t, h, out.FileID))

@@ -54,48 +54,6 @@ func termOf(days int) string {
 // day formats a date as YYYY-MM-DD.
 func day(t time.Time) string { return t.Format(time.DateOnly) }
 
-// runDate is the run's as-of date, or today (UTC) when the run has none.
-func (a *Tax) runDate(c *agents.Call) (time.Time, error) {
-	t, err := c.Run.AsOf()
-	if err != nil || !t.IsZero() {
-		return t, err
-	}
-	now := time.Now
-	if a.deps.Now != nil {
-		now = a.deps.Now
-	}
-	y, m, d := now().UTC().Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC), nil
-}
-
-// valuationPack loads the pack a capability values with: final (a warming
-// pack is pricing_pack_warming) and dated on or before the as-of date.
-func valuationPack(ctx context.Context, q storage.Querier, id string, asOf time.Time) (storage.Pack, error) {
-	p, err := storage.GetPack(ctx, q, id)
-	if err != nil {
-		return p, err
-	}
-	if p.Status == storage.PackWarming {
-		return p, fmt.Errorf("pricing pack %s: %w", id, storage.ErrPackNotFinal)
-	}
-	if p.Date.After(asOf) {
-		return p, agents.FieldError("pricing_pack_id", "pricing pack %s is dated %s, after the run's as-of date %s",
-			id, day(p.Date), day(asOf))
-	}
-	return p, nil
-}
-
-// provenance is the run's provenance with the pack and date the figures
-// were computed with.
-func provenance(c *agents.Call, packID string, asOf time.Time, method, convention string) agents.Provenance {
-	p := c.Provenance(method, convention)
-	if packID != "" {
-		p.PricingPackID = packID
-	}
-	p.AsOfDate = day(asOf)
-	return p
-}
-
 // taxYear is the calendar year asked for (the as-of date's when nil) and
 // the dates it covers up to the as-of date.
 type taxYear struct {

@@ -42,10 +42,10 @@ func TestHarvestingEndToEnd(t *testing.T) {
 	kLot, h1, h2 := ids[2], ids[3], ids[4]
 	pack := b.pack("2025-05-20", map[string]string{"HHARV": "35", "KHARV": "120"}, storage.FXQuote{From: "CAD", To: "USD", Rate: d("0.75")})
 	h := newHarness(t, b.db, "2025-05-20")
-	h.rc.PricingPackID = pack
+	h.Run.PricingPackID = pack
 
 	var losses tax.IdentifyLossesOutput
-	h.must("tax.identify_losses", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "min_loss": 100}, &losses)
+	h.MustCall("tax.identify_losses", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "min_loss": 100}, &losses)
 	if len(losses.Candidates) != 2 || losses.Evaluated != 3 || losses.BelowThreshold != 0 {
 		t.Fatalf("candidates %+v, evaluated %d, below %d; want H's first lot and K of 3", losses.Candidates, losses.Evaluated, losses.BelowThreshold)
 	}
@@ -65,13 +65,13 @@ func TestHarvestingEndToEnd(t *testing.T) {
 	eq(t, "K long-term loss", kc.LongTermLoss, "600")
 	eq(t, "total", losses.TotalLoss, "2100")
 	var above tax.IdentifyLossesOutput
-	h.must("tax.identify_losses", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "min_loss": "1000"}, &above)
+	h.MustCall("tax.identify_losses", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "min_loss": "1000"}, &above)
 	if len(above.Candidates) != 1 || above.BelowThreshold != 1 {
 		t.Errorf("min_loss 1000: %d candidates, %d below; want 1 and 1 (K's 600)", len(above.Candidates), above.BelowThreshold)
 	}
 
 	var checks tax.WashSaleCheckOutput
-	h.must("tax.wash_sale_check", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "sales": losses.Candidates}, &checks)
+	h.MustCall("tax.wash_sale_check", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "sales": losses.Candidates}, &checks)
 	if len(checks.Checks) != 2 || checks.WashSales != 1 {
 		t.Fatalf("checks %+v; want 2 with one wash sale", checks.Checks)
 	}
@@ -93,7 +93,7 @@ func TestHarvestingEndToEnd(t *testing.T) {
 	// half of it: 800 × 5/10 = 400 CAD disallowed (300 USD), basis
 	// 5 × 118 + 400 = 990 CAD.
 	var planned tax.WashSaleCheckOutput
-	h.must("tax.wash_sale_check", map[string]any{"portfolio_id": p, "pricing_pack_id": pack,
+	h.MustCall("tax.wash_sale_check", map[string]any{"portfolio_id": p, "pricing_pack_id": pack,
 		"sales":             []any{map[string]any{"security_id": ks, "quantity": 10}},
 		"planned_purchases": []any{map[string]any{"security_id": ks, "date": "2025-06-10", "quantity": 5, "price": "118"}}}, &planned)
 	pc := planned.Checks[0]
@@ -105,7 +105,7 @@ func TestHarvestingEndToEnd(t *testing.T) {
 	eq(t, "planned basis", pc.Matches[0].AdjustedBasis, "990")
 
 	var benefit tax.CalculateBenefitOutput
-	h.must("tax.calculate_benefit", map[string]any{"losses": losses, "tax_rate": 0.32, "long_term_rate": "0.15"}, &benefit)
+	h.MustCall("tax.calculate_benefit", map[string]any{"losses": losses, "tax_rate": 0.32, "long_term_rate": "0.15"}, &benefit)
 	if benefit.Rates.ShortTermSource != "tax_rate" || benefit.Rates.LongTermSource != "long_term_rate" {
 		t.Errorf("rates %+v", benefit.Rates)
 	}
@@ -114,7 +114,7 @@ func TestHarvestingEndToEnd(t *testing.T) {
 	eq(t, "total benefit", benefit.TotalBenefit, "570")
 
 	var avoid tax.RankOpportunitiesOutput
-	h.must("tax.rank_opportunities", map[string]any{"benefits": benefit, "wash_checks": checks}, &avoid)
+	h.MustCall("tax.rank_opportunities", map[string]any{"benefits": benefit, "wash_checks": checks}, &avoid)
 	if len(avoid.Opportunities) != 1 || avoid.Opportunities[0].Symbol != "KHARV" || avoid.Opportunities[0].Rank != 1 ||
 		len(avoid.Excluded) != 1 || avoid.Excluded[0].Symbol != "HHARV" || !avoid.Excluded[0].WashSale {
 		t.Fatalf("avoid_wash_sales (default): %+v", avoid)
@@ -124,7 +124,7 @@ func TestHarvestingEndToEnd(t *testing.T) {
 	eq(t, "total now", avoid.TotalBenefitNow, "90")
 
 	var flag tax.RankOpportunitiesOutput
-	h.must("tax.rank_opportunities", map[string]any{"benefits": benefit, "wash_checks": checks, "avoid_wash_sales": false}, &flag)
+	h.MustCall("tax.rank_opportunities", map[string]any{"benefits": benefit, "wash_checks": checks, "avoid_wash_sales": false}, &flag)
 	if len(flag.Opportunities) != 2 || flag.Opportunities[0].Symbol != "HHARV" || !flag.Opportunities[0].WashSale || flag.Opportunities[1].Rank != 2 {
 		t.Fatalf("flagged: %+v", flag)
 	}
@@ -136,13 +136,13 @@ func TestHarvestingEndToEnd(t *testing.T) {
 		}
 	}
 	var unchecked tax.RankOpportunitiesOutput
-	h.must("tax.rank_opportunities", map[string]any{"benefits": benefit}, &unchecked)
+	h.MustCall("tax.rank_opportunities", map[string]any{"benefits": benefit}, &unchecked)
 	if len(unchecked.Opportunities) != 2 || unchecked.Opportunities[0].WashChecked {
 		t.Errorf("without checks: %+v", unchecked)
 	}
 
 	var details tax.LotDetailsOutput
-	h.must("tax.lot_details", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "security_id": hs}, &details)
+	h.MustCall("tax.lot_details", map[string]any{"portfolio_id": p, "pricing_pack_id": pack, "security_id": hs}, &details)
 	if len(details.Lots) != 2 || details.Lots[0].LotID != h1 || details.Lots[0].LongTermFrom != "2026-01-07" || details.Lots[0].DaysToLongTerm != 232 {
 		t.Fatalf("lot details of H: %+v", details.Lots)
 	}

@@ -114,7 +114,7 @@ type IdentifyLossesOutput struct {
 func (a *Tax) IdentifyLosses(ctx context.Context, c *agents.Call, in IdentifyLossesInput) (IdentifyLossesOutput, error) {
 	out := IdentifyLossesOutput{PortfolioID: in.PortfolioID, PricingPackID: in.PricingPackID, MinLoss: in.MinLoss,
 		Candidates: []LossCandidate{}, NotEvaluated: []NotEvaluated{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -123,7 +123,7 @@ func (a *Tax) IdentifyLosses(ctx context.Context, c *agents.Call, in IdentifyLos
 		return out, fmt.Errorf("identify losses: %w", err)
 	}
 	out.BaseCurrency, out.CostBasisMethod, out.AsOfDate = p.BaseCurrency, p.CostBasisMethod, day(asOf)
-	pack, err := valuationPack(ctx, c.DB, in.PricingPackID, asOf)
+	pack, err := agents.ValuationPack(ctx, c.DB, in.PricingPackID, asOf)
 	if err != nil {
 		return out, err
 	}
@@ -195,7 +195,7 @@ func (a *Tax) IdentifyLosses(ctx context.Context, c *agents.Call, in IdentifyLos
 		}
 		return out.Candidates[i].Symbol < out.Candidates[j].Symbol
 	})
-	out.Provenance = provenance(c, pack.ID, asOf,
+	out.Provenance = c.ProvenanceAt(pack.ID, asOf,
 		"a sale of each open lot (under AVERAGE_COST each whole position) at the pack's close on the as-of date, relieved by storage/lots as the ledger would",
 		"loss = basis relieved − quantity × close (before commissions), base currency at the pack's rate; a candidate has a loss above min_loss; "+
 			"long term when held more than 365 days")

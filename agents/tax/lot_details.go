@@ -83,7 +83,7 @@ type LotDetailsOutput struct {
 // LotDetails implements tax.lot_details.
 func (a *Tax) LotDetails(ctx context.Context, c *agents.Call, in LotDetailsInput) (LotDetailsOutput, error) {
 	out := LotDetailsOutput{PortfolioID: in.PortfolioID, PricingPackID: in.PricingPackID, Lots: []TaxLot{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -92,7 +92,7 @@ func (a *Tax) LotDetails(ctx context.Context, c *agents.Call, in LotDetailsInput
 		return out, fmt.Errorf("lot details: %w", err)
 	}
 	out.BaseCurrency, out.CostBasisMethod, out.AsOfDate = p.BaseCurrency, p.CostBasisMethod, day(asOf)
-	pack, err := valuationPack(ctx, c.DB, in.PricingPackID, asOf)
+	pack, err := agents.ValuationPack(ctx, c.DB, in.PricingPackID, asOf)
 	if err != nil {
 		return out, err
 	}
@@ -144,7 +144,7 @@ func (a *Tax) LotDetails(ctx context.Context, c *agents.Call, in LotDetailsInput
 		}
 		out.Lots = append(out.Lots, tl)
 	}
-	out.Provenance = provenance(c, pack.ID, asOf, "open lots at the end of the as-of date (storage.LotsAsOf) valued at the pack's closes and rates",
+	out.Provenance = c.ProvenanceAt(pack.ID, asOf, "open lots at the end of the as-of date (storage.LotsAsOf) valued at the pack's closes and rates",
 		"long term when held more than 365 days (calendar days from acquisition to the as-of date); cost includes fees; "+
 			"base-currency gain = local gain × the pack's rate; money in exact decimals")
 	return out, nil

@@ -2,8 +2,6 @@ package tax_test
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
 	"fmt"
 	"testing"
 	"time"
@@ -13,28 +11,16 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/tax"
 	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
-	"github.com/dawsos/dawsos/storage/pgtest"
-	"github.com/dawsos/dawsos/storage/seed"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
 
 // demoEnd is the last day of the demo data of the pattern tests: 14 months
 // of packs, so the demo's sales fall in 2025 and 2026.
 var demoEnd = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
-
-func decodeOutput[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
 
 // near fails unless got is within tol of want (figures that SQL converts
 // with its own division of inverted rates).
@@ -94,31 +80,7 @@ SELECT count(*), coalesce(sum(mv), 0), coalesce(sum(gain), 0),
 	count(*) FILTER (WHERE -gain > $3), coalesce(sum(-gain) FILTER (WHERE -gain > $3), 0)
 FROM v`
 
-type demo struct {
-	db     *storage.DB
-	packID string
-	ports  map[string]seed.PortfolioInfo // by base currency
-}
-
-func seedDemo(t *testing.T) demo {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: demoEnd.AddDate(-1, -2, 0), End: demoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm := demo{db: db, ports: map[string]seed.PortfolioInfo{}}
-	if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE pack_date <= $1 AND status = 'fresh' AND superseded_by IS NULL
-		ORDER BY pack_date DESC LIMIT 1`, []any{demoEnd}, &dm.packID); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range rep.Portfolios {
-		dm.ports[p.BaseCurrency] = p
-	}
-	return dm
-}
+func seedDemo(t *testing.T) agenttest.Demo { return agenttest.SeedDemo(t, demoEnd, 14) }
 
 // TestPatternsEndToEnd runs portfolio_tax_report and
 // tax_harvesting_opportunities through the real engine on the demo data
@@ -127,28 +89,26 @@ func seedDemo(t *testing.T) demo {
 func TestPatternsEndToEnd(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	reg := agents.NewRegistry(agents.Options{DB: dm.db, CheckContracts: true})
-	reg.Add(tax.New(agents.Deps{DB: dm.db}))
-	reg.Add(analyst.New(agents.Deps{DB: dm.db, RiskFreeRate: 0.04}))
-	e := enginetest.Start(t, dm.db, reg, "portfolio_tax_report.json", "tax_harvesting_opportunities.json")
+	reg := enginetest.Registry(dm.DB, tax.New(agents.Deps{DB: dm.DB}), analyst.New(agents.Deps{DB: dm.DB, RiskFreeRate: 0.04}))
+	e := enginetest.Start(t, dm.DB, reg, "portfolio_tax_report.json", "tax_harvesting_opportunities.json")
 	ctx := context.Background()
 	asOf := demoEnd.Format(time.DateOnly)
 
 	t.Run("portfolio_tax_report", func(t *testing.T) {
 		// USD Growth relieves HIFO; the demo has a wash sale in it.
-		p := dm.ports["USD"]
+		p := dm.Ports["USD"]
 		from, to := date("2026-01-01"), demoEnd
 		run := e.Run(t, "portfolio_tax_report", asOf, map[string]any{"portfolio_id": p.ID, "tax_year": 2026, "lot_selection_method": "hifo"})
 		if run.Status != storage.RunSucceeded {
 			t.Fatalf("portfolio_tax_report ended %s: %+v", run.Status, run.Errors)
 		}
-		gains := decodeOutput[tax.RealizedGainsOutput](t, run.Outputs["gains"])
+		gains := enginetest.Output[tax.RealizedGainsOutput](t, run, "gains")
 		if gains.Source != tax.SourceRecorded || gains.Method != "HIFO" || gains.To != asOf || !gains.Partial {
 			t.Errorf("gains: source %s, method %s, to %s, partial %v; want recorded HIFO to %s, partial", gains.Source, gains.Method, gains.To, gains.Partial, asOf)
 		}
 		var sales, lines int
 		var short, long, losses decimal.Decimal
-		if err := dm.db.QueryRow(ctx, sqlGains, []any{p.ID, from, to}, &sales, &lines, &short, &long, &losses); err != nil {
+		if err := dm.DB.QueryRow(ctx, sqlGains, []any{p.ID, from, to}, &sales, &lines, &short, &long, &losses); err != nil {
 			t.Fatal(err)
 		}
 		if gains.Totals.Sales != sales || gains.Totals.Lots != lines || sales == 0 {
@@ -158,7 +118,7 @@ func TestPatternsEndToEnd(t *testing.T) {
 		near(t, "long term", gains.Totals.LongTerm, long, "0.0001")
 		near(t, "losses", gains.Totals.ShortTermLosses.Add(gains.Totals.LongTermLosses), losses, "0.0001")
 		// Per trading currency the figures are the stored ones, exactly.
-		err := dm.db.Query(ctx, func(rows pgx.Rows) error {
+		err := dm.DB.Query(ctx, func(rows pgx.Rows) error {
 			i := 0
 			for rows.Next() {
 				var ccy string
@@ -178,13 +138,13 @@ func TestPatternsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		ws := decodeOutput[tax.WashSalesOutput](t, run.Outputs["wash_sales"])
+		ws := enginetest.Output[tax.WashSalesOutput](t, run, "wash_sales")
 		type lossSale struct {
 			id             uuid.UUID
 			qty, loss, buy decimal.Decimal
 		}
 		var ls []lossSale
-		err = dm.db.Query(ctx, func(rows pgx.Rows) error {
+		err = dm.DB.Query(ctx, func(rows pgx.Rows) error {
 			for rows.Next() {
 				var s lossSale
 				if err := rows.Scan(&s.id, &s.qty, &s.loss, &s.buy); err != nil {
@@ -238,10 +198,10 @@ func TestPatternsEndToEnd(t *testing.T) {
 			t.Errorf("the demo's wash sale is missing: %+v", ws)
 		}
 
-		lots := decodeOutput[tax.LotDetailsOutput](t, run.Outputs["lots"])
+		lots := enginetest.Output[tax.LotDetailsOutput](t, run, "lots")
 		var n, nLoss int
 		var mv, gain, lossSum decimal.Decimal
-		if err := dm.db.QueryRow(ctx, sqlOpenLots, []any{p.ID, dm.packID, "0"}, &n, &mv, &gain, &nLoss, &lossSum); err != nil {
+		if err := dm.DB.QueryRow(ctx, sqlOpenLots, []any{p.ID, dm.PackID, "0"}, &n, &mv, &gain, &nLoss, &lossSum); err != nil {
 			t.Fatal(err)
 		}
 		if lots.Totals.Lots != n || n == 0 {
@@ -250,13 +210,13 @@ func TestPatternsEndToEnd(t *testing.T) {
 		near(t, "market value of the lots", lots.Totals.MarketValue, mv, "0.01")
 		near(t, "unrealised gain of the lots", lots.Totals.Net, gain, "0.01")
 
-		sum := decodeOutput[tax.SummaryOutput](t, run.Outputs["summary"])
+		sum := enginetest.Output[tax.SummaryOutput](t, run, "summary")
 		if !sum.Gains.Net.Equal(gains.Totals.Net) || sum.WashSales == nil || !sum.WashSales.Disallowed.Equal(ws.Disallowed) {
 			t.Errorf("summary net %s, wash sales %+v; gains say %s, wash sales %s", sum.Gains.Net, sum.WashSales, gains.Totals.Net, ws.Disallowed)
 		}
 		var divNet decimal.Decimal
 		var divs int
-		if err := dm.db.QueryRow(ctx, `SELECT count(*), coalesce(sum(cash_amount), 0) FROM transactions
+		if err := dm.DB.QueryRow(ctx, `SELECT count(*), coalesce(sum(cash_amount), 0) FROM transactions
 			WHERE portfolio_id = $1 AND type = 'DIVIDEND' AND trade_date BETWEEN $2 AND $3`, []any{p.ID, from, to}, &divs, &divNet); err != nil {
 			t.Fatal(err)
 		}
@@ -264,13 +224,13 @@ func TestPatternsEndToEnd(t *testing.T) {
 			t.Errorf("dividends %d net %s; SQL %d net %s", sum.Income.Dividends, sum.Income.DividendsNet, divs, divNet)
 		}
 		var fees decimal.Decimal
-		if err := dm.db.QueryRow(ctx, `SELECT coalesce(sum(t.fees * `+fmt.Sprintf(sqlRate, "t.currency", "t.trade_date")+`), 0)
+		if err := dm.DB.QueryRow(ctx, `SELECT coalesce(sum(t.fees * `+fmt.Sprintf(sqlRate, "t.currency", "t.trade_date")+`), 0)
 			FROM transactions t JOIN portfolios p ON p.id = t.portfolio_id
 			WHERE t.portfolio_id = $1 AND t.type IN ('BUY', 'SELL') AND t.trade_date BETWEEN $2 AND $3`, []any{p.ID, from, to}, &fees); err != nil {
 			t.Fatal(err)
 		}
 		near(t, "commissions", sum.Fees.Commissions, fees, "0.0001")
-		enginetest.Golden(t, run, "portfolio_tax_report", *update)
+		enginetest.Golden(t, run, "portfolio_tax_report", agenttest.Update())
 
 		// Without wash sales the step is skipped by its condition.
 		skip := e.Run(t, "portfolio_tax_report", asOf, map[string]any{"portfolio_id": p.ID, "tax_year": 2026, "include_wash_sales": false})
@@ -285,15 +245,15 @@ func TestPatternsEndToEnd(t *testing.T) {
 	})
 
 	t.Run("tax_harvesting_opportunities", func(t *testing.T) {
-		p := dm.ports["USD"]
+		p := dm.Ports["USD"]
 		run := e.Run(t, "tax_harvesting_opportunities", asOf, map[string]any{"portfolio_id": p.ID})
 		if run.Status != storage.RunSucceeded {
 			t.Fatalf("tax_harvesting_opportunities ended %s: %+v", run.Status, run.Errors)
 		}
-		losses := decodeOutput[tax.IdentifyLossesOutput](t, run.Outputs["losses"])
+		losses := enginetest.Output[tax.IdentifyLossesOutput](t, run, "losses")
 		var n, nLoss int
 		var mv, gain, lossSum decimal.Decimal
-		if err := dm.db.QueryRow(ctx, sqlOpenLots, []any{p.ID, dm.packID, "1000"}, &n, &mv, &gain, &nLoss, &lossSum); err != nil {
+		if err := dm.DB.QueryRow(ctx, sqlOpenLots, []any{p.ID, dm.PackID, "1000"}, &n, &mv, &gain, &nLoss, &lossSum); err != nil {
 			t.Fatal(err)
 		}
 		if len(losses.Candidates) != nLoss || nLoss == 0 {
@@ -301,7 +261,7 @@ func TestPatternsEndToEnd(t *testing.T) {
 		}
 		near(t, "candidate losses", losses.TotalLoss, lossSum, "0.01")
 		// The analyst's unrealised P&L of the same lots agrees.
-		unreal := decodeOutput[analyst.UnrealizedPLOutput](t, run.Outputs["unrealized"])
+		unreal := enginetest.Output[analyst.UnrealizedPLOutput](t, run, "unrealized")
 		pl := map[uuid.UUID]decimal.Decimal{}
 		for _, l := range unreal.Lots {
 			if l.UnrealizedPL != nil {
@@ -313,14 +273,14 @@ func TestPatternsEndToEnd(t *testing.T) {
 				t.Errorf("candidate %s lot %s: loss %s; metrics.unrealized_pl says %s", c.Symbol, c.LotIDs[0], c.Loss, got)
 			}
 		}
-		checks := decodeOutput[tax.WashSaleCheckOutput](t, run.Outputs["wash_check"])
+		checks := enginetest.Output[tax.WashSaleCheckOutput](t, run, "wash_check")
 		if len(checks.Checks) != len(losses.Candidates) {
 			t.Fatalf("%d checks of %d candidates", len(checks.Checks), len(losses.Candidates))
 		}
 		washes := 0
 		for i, c := range losses.Candidates {
 			var recent int
-			if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM transactions WHERE portfolio_id = $1 AND type = 'BUY' AND security_id = $2
+			if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM transactions WHERE portfolio_id = $1 AND type = 'BUY' AND security_id = $2
 				AND id <> $3 AND trade_date BETWEEN $4::date - 30 AND $4`, []any{p.ID, c.SecurityID, c.LotIDs[0], demoEnd}, &recent); err != nil {
 				t.Fatal(err)
 			}
@@ -331,11 +291,11 @@ func TestPatternsEndToEnd(t *testing.T) {
 				washes++
 			}
 		}
-		benefit := decodeOutput[tax.CalculateBenefitOutput](t, run.Outputs["benefit"])
+		benefit := enginetest.Output[tax.CalculateBenefitOutput](t, run, "benefit")
 		if !benefit.TotalBenefit.Equal(losses.TotalLoss.Mul(d("0.32"))) {
 			t.Errorf("benefit %s; want 0.32 × %s", benefit.TotalBenefit, losses.TotalLoss)
 		}
-		ranking := decodeOutput[tax.RankOpportunitiesOutput](t, run.Outputs["ranking"])
+		ranking := enginetest.Output[tax.RankOpportunitiesOutput](t, run, "ranking")
 		if len(ranking.Opportunities) != len(losses.Candidates)-washes || len(ranking.Excluded) != washes {
 			t.Errorf("%d opportunities, %d excluded; want %d and %d", len(ranking.Opportunities), len(ranking.Excluded), len(losses.Candidates)-washes, washes)
 		}
@@ -344,7 +304,7 @@ func TestPatternsEndToEnd(t *testing.T) {
 				t.Errorf("opportunity %d is worth more than %d", i+1, i)
 			}
 		}
-		enginetest.Golden(t, run, "tax_harvesting_opportunities", *update)
+		enginetest.Golden(t, run, "tax_harvesting_opportunities", agenttest.Update())
 
 		// Inside a window: on 2026-01-05 the purchases of the previous 30
 		// days make wash-sale conflicts, flagged when avoid_wash_sales is
@@ -355,12 +315,12 @@ func TestPatternsEndToEnd(t *testing.T) {
 		if run.Status != storage.RunSucceeded {
 			t.Fatalf("tax_harvesting_opportunities on 2026-01-05 ended %s: %+v", run.Status, run.Errors)
 		}
-		losses = decodeOutput[tax.IdentifyLossesOutput](t, run.Outputs["losses"])
-		checks = decodeOutput[tax.WashSaleCheckOutput](t, run.Outputs["wash_check"])
+		losses = enginetest.Output[tax.IdentifyLossesOutput](t, run, "losses")
+		checks = enginetest.Output[tax.WashSaleCheckOutput](t, run, "wash_check")
 		washes = 0
 		for i, c := range losses.Candidates {
 			var recent int
-			if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM transactions WHERE portfolio_id = $1 AND type = 'BUY' AND security_id = $2
+			if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM transactions WHERE portfolio_id = $1 AND type = 'BUY' AND security_id = $2
 				AND id <> $3 AND trade_date BETWEEN $4::date - 30 AND $4`, []any{p.ID, c.SecurityID, c.LotIDs[0], early}, &recent); err != nil {
 				t.Fatal(err)
 			}
@@ -371,7 +331,7 @@ func TestPatternsEndToEnd(t *testing.T) {
 				washes++
 			}
 		}
-		ranking = decodeOutput[tax.RankOpportunitiesOutput](t, run.Outputs["ranking"])
+		ranking = enginetest.Output[tax.RankOpportunitiesOutput](t, run, "ranking")
 		flagged := 0
 		for _, o := range ranking.Opportunities {
 			if o.WashSale {

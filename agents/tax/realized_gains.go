@@ -137,7 +137,7 @@ func gainsMethod(sr salesResult) string {
 // RealizedGains implements tax.realized_gains.
 func (a *Tax) RealizedGains(ctx context.Context, c *agents.Call, in RealizedGainsInput) (RealizedGainsOutput, error) {
 	out := RealizedGainsOutput{PortfolioID: in.PortfolioID, Sales: []GainSale{}, ByCurrency: []CurrencyGains{}, Notes: []string{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -161,7 +161,7 @@ func (a *Tax) RealizedGains(ctx context.Context, c *agents.Call, in RealizedGain
 		return out, fmt.Errorf("realised gains of portfolio %s in %d: %w", p.ID, ty.Year, err)
 	}
 	out.Sales, out.Totals, out.ByCurrency = rep.sales, rep.totals, rep.byCurrency
-	out.Provenance = provenance(c, "", asOf, gainsMethod(sr), gainsConvention)
+	out.Provenance = c.ProvenanceAt("", asOf, gainsMethod(sr), gainsConvention)
 	return out, nil
 }
 

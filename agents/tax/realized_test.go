@@ -178,7 +178,7 @@ func TestRealizedGainsByMethod(t *testing.T) {
 			}
 		}
 		var out tax.RealizedGainsOutput
-		h.must("tax.realized_gains", args, &out)
+		h.MustCall("tax.realized_gains", args, &out)
 		wantSource := tax.SourceReplayed
 		if m == "FIFO" {
 			wantSource = tax.SourceRecorded
@@ -190,7 +190,7 @@ func TestRealizedGainsByMethod(t *testing.T) {
 
 		if p, ok := sy.port[m]; ok && m != "FIFO" {
 			var own tax.RealizedGainsOutput
-			h.must("tax.realized_gains", map[string]any{"portfolio_id": p, "tax_year": 2025}, &own)
+			h.MustCall("tax.realized_gains", map[string]any{"portfolio_id": p, "tax_year": 2025}, &own)
 			if own.Source != tax.SourceRecorded || own.Method != m {
 				t.Errorf("%s portfolio: source %s, method %s; want recorded, %s", m, own.Source, own.Method, m)
 			}
@@ -199,7 +199,7 @@ func TestRealizedGainsByMethod(t *testing.T) {
 	}
 	// Lower case, as the tax report pattern passes it.
 	var lower tax.RealizedGainsOutput
-	h.must("tax.realized_gains", map[string]any{"portfolio_id": sy.port["LIFO"], "tax_year": 2025, "method": "hifo"}, &lower)
+	h.MustCall("tax.realized_gains", map[string]any{"portfolio_id": sy.port["LIFO"], "tax_year": 2025, "method": "hifo"}, &lower)
 	checkYear(t, "hifo on the LIFO portfolio", lower, byHand["HIFO"], sy.lot["LIFO"])
 
 	var after int
@@ -212,18 +212,18 @@ func TestRealizedGainsByMethod(t *testing.T) {
 
 	// A year without sales is empty, not an error.
 	var empty tax.RealizedGainsOutput
-	h.must("tax.realized_gains", map[string]any{"portfolio_id": fifo, "tax_year": 2024}, &empty)
+	h.MustCall("tax.realized_gains", map[string]any{"portfolio_id": fifo, "tax_year": 2024}, &empty)
 	if len(empty.Sales) != 0 || !empty.Totals.Net.IsZero() || empty.Totals.Sales != 0 || empty.From != "2024-01-01" || empty.To != "2024-12-31" {
 		t.Errorf("2024 (buys only): %+v; want no sales and zero totals", empty)
 	}
 	var emptyWash tax.WashSalesOutput
-	h.must("tax.wash_sales", map[string]any{"portfolio_id": fifo, "tax_year": 2024}, &emptyWash)
+	h.MustCall("tax.wash_sales", map[string]any{"portfolio_id": fifo, "tax_year": 2024}, &emptyWash)
 	if len(emptyWash.WashSales) != 0 || emptyWash.LossSales != 0 || !emptyWash.Disallowed.IsZero() {
 		t.Errorf("wash sales of 2024: %+v; want none", emptyWash)
 	}
 	// The default year is the as-of date's.
 	var def tax.RealizedGainsOutput
-	h.must("tax.realized_gains", map[string]any{"portfolio_id": fifo}, &def)
+	h.MustCall("tax.realized_gains", map[string]any{"portfolio_id": fifo}, &def)
 	if def.TaxYear != 2025 || len(def.Sales) != 2 {
 		t.Errorf("default year %d with %d sales; want 2025 with 2", def.TaxYear, len(def.Sales))
 	}
@@ -239,7 +239,7 @@ func TestSummaryScriptedYear(t *testing.T) {
 	sy := buildScriptedYear(t)
 	h := newHarness(t, sy.b.db, "2025-12-31")
 	var s tax.SummaryOutput
-	h.must("tax.summary", map[string]any{"portfolio_id": sy.port["FIFO"], "tax_year": 2025}, &s)
+	h.MustCall("tax.summary", map[string]any{"portfolio_id": sy.port["FIFO"], "tax_year": 2025}, &s)
 	eq(t, "short term", s.Gains.ShortTerm, "-131.6666666667")
 	eq(t, "long term", s.Gains.LongTerm, "551.6666666667")
 	eq(t, "net", s.Gains.Net, "420")
@@ -264,7 +264,7 @@ func TestSummaryScriptedYear(t *testing.T) {
 	// = 300, plus the disallowed 41.6666666667; their holding period starts
 	// 273 days (B's) before 2025-02-03, on 2024-05-06.
 	var ws tax.WashSalesOutput
-	h.must("tax.wash_sales", map[string]any{"portfolio_id": sy.port["FIFO"], "tax_year": 2025}, &ws)
+	h.MustCall("tax.wash_sales", map[string]any{"portfolio_id": sy.port["FIFO"], "tax_year": 2025}, &ws)
 	if ws.LossSales != 2 || len(ws.WashSales) != 1 || len(ws.WashSales[0].Matches) != 1 {
 		t.Fatalf("wash sales %+v; want 2 loss sales, 1 wash sale with 1 match", ws)
 	}
@@ -278,7 +278,7 @@ func TestSummaryScriptedYear(t *testing.T) {
 	eq(t, "allowed", ws.WashSales[0].Allowed, "0")
 
 	var no tax.SummaryOutput
-	h.must("tax.summary", map[string]any{"portfolio_id": sy.port["FIFO"], "tax_year": 2025, "include_wash_sales": false}, &no)
+	h.MustCall("tax.summary", map[string]any{"portfolio_id": sy.port["FIFO"], "tax_year": 2025, "include_wash_sales": false}, &no)
 	if no.WashSales != nil {
 		t.Errorf("include_wash_sales false: wash sales %+v; want null", no.WashSales)
 	}
@@ -292,7 +292,7 @@ func TestBadInput(t *testing.T) {
 	other := sy.b.security("NOTHELD", "USD")
 	pack := sy.b.pack("2025-12-31", map[string]string{"XTAX": "11", "NOTHELD": "5"})
 	h := newHarness(t, sy.b.db, "2025-12-31")
-	h.rc.PricingPackID = pack
+	h.Run.PricingPackID = pack
 	unknown := uuid.New()
 	fifo := sy.port["FIFO"]
 	var out map[string]any
@@ -307,37 +307,37 @@ func TestBadInput(t *testing.T) {
 		{"tax.identify_losses", map[string]any{"portfolio_id": unknown, "pricing_pack_id": pack}},
 		{"tax.wash_sale_check", map[string]any{"portfolio_id": unknown, "pricing_pack_id": pack, "sales": []any{}}},
 	} {
-		wantCode(t, c.name+" of an unknown portfolio", h.call(c.name, c.args, &out), agents.CodeNotFound, unknown.String())
+		wantCode(t, c.name+" of an unknown portfolio", h.Call(c.name, c.args, &out), agents.CodeNotFound, unknown.String())
 	}
-	wantCode(t, "lot_details of a security not held", h.call("tax.lot_details",
+	wantCode(t, "lot_details of a security not held", h.Call("tax.lot_details",
 		map[string]any{"portfolio_id": fifo, "pricing_pack_id": pack, "security_id": other}, &out), agents.CodeNotFound, "not held", "NOTHELD")
-	wantCode(t, "identify_losses of a security not held", h.call("tax.identify_losses",
+	wantCode(t, "identify_losses of a security not held", h.Call("tax.identify_losses",
 		map[string]any{"portfolio_id": fifo, "pricing_pack_id": pack, "security_id": other}, &out), agents.CodeNotFound, "not held")
-	wantCode(t, "wash_sale_check of a security not held", h.call("tax.wash_sale_check",
+	wantCode(t, "wash_sale_check of a security not held", h.Call("tax.wash_sale_check",
 		map[string]any{"portfolio_id": fifo, "pricing_pack_id": pack, "sales": []any{map[string]any{"security_id": other, "quantity": 1}}}, &out),
 		agents.CodeNotFound, "not held", "NOTHELD")
-	wantCode(t, "wash_sale_check of more than is held", h.call("tax.wash_sale_check",
+	wantCode(t, "wash_sale_check of more than is held", h.Call("tax.wash_sale_check",
 		map[string]any{"portfolio_id": fifo, "pricing_pack_id": pack, "sales": []any{map[string]any{"security_id": sy.x, "quantity": 1000}}}, &out),
 		agents.CodeInvalidInput, "sales[0].quantity")
-	wantCode(t, "invalid method", h.call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "FIFOX"}, &out),
+	wantCode(t, "invalid method", h.Call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "FIFOX"}, &out),
 		agents.CodeInvalidInput, "method")
-	wantCode(t, "SPECIFIC_LOT without selections", h.call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "SPECIFIC_LOT"}, &out),
+	wantCode(t, "SPECIFIC_LOT without selections", h.Call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "SPECIFIC_LOT"}, &out),
 		agents.CodeInvalidInput, "lot_selections", "names no lot")
-	wantCode(t, "selections under AVERAGE_COST", h.call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "AVERAGE_COST",
+	wantCode(t, "selections under AVERAGE_COST", h.Call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "AVERAGE_COST",
 		"lot_selections": []any{map[string]any{"transaction_id": sy.s1["FIFO"], "lot_ids": []uuid.UUID{sy.lot["FIFO"]["A"]}}}}, &out),
 		agents.CodeInvalidInput, "AVERAGE_COST")
-	wantCode(t, "a selection of a transaction that is no sale", h.call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "LIFO",
+	wantCode(t, "a selection of a transaction that is no sale", h.Call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "LIFO",
 		"lot_selections": []any{map[string]any{"transaction_id": sy.lot["FIFO"]["A"], "lot_ids": []uuid.UUID{sy.lot["FIFO"]["A"]}}}}, &out),
 		agents.CodeInvalidInput, "lot_selections[0].transaction_id")
-	wantCode(t, "a selection of lots holding too little", h.call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "SPECIFIC_LOT",
+	wantCode(t, "a selection of lots holding too little", h.Call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "method": "SPECIFIC_LOT",
 		"lot_selections": []any{map[string]any{"transaction_id": sy.s1["FIFO"], "lot_ids": []uuid.UUID{sy.lot["FIFO"]["B"]}}}}, &out),
 		agents.CodeInvalidInput, "lot_selections[0].lot_ids", "hold 50")
-	wantCode(t, "a tax year after the as-of date", h.call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "tax_year": 2026}, &out),
+	wantCode(t, "a tax year after the as-of date", h.Call("tax.realized_gains", map[string]any{"portfolio_id": fifo, "tax_year": 2026}, &out),
 		agents.CodeInvalidInput, "tax_year")
-	wantCode(t, "a negative threshold", h.call("tax.identify_losses", map[string]any{"portfolio_id": fifo, "pricing_pack_id": pack, "min_loss": "-1"}, &out),
+	wantCode(t, "a negative threshold", h.Call("tax.identify_losses", map[string]any{"portfolio_id": fifo, "pricing_pack_id": pack, "min_loss": "-1"}, &out),
 		agents.CodeInvalidInput, "min_loss")
-	wantCode(t, "no rate", h.call("tax.calculate_benefit", map[string]any{"losses": map[string]any{"base_currency": "USD", "candidates": []any{}}}, &out),
+	wantCode(t, "no rate", h.Call("tax.calculate_benefit", map[string]any{"losses": map[string]any{"base_currency": "USD", "candidates": []any{}}}, &out),
 		agents.CodeInvalidInput, "tax_rate")
-	wantCode(t, "a rate above 1", h.call("tax.calculate_benefit", map[string]any{"losses": map[string]any{"base_currency": "USD", "candidates": []any{}},
+	wantCode(t, "a rate above 1", h.Call("tax.calculate_benefit", map[string]any{"losses": map[string]any{"base_currency": "USD", "candidates": []any{}},
 		"tax_rate": 32}, &out), agents.CodeInvalidInput, "tax_rate")
 }

@@ -81,7 +81,7 @@ type FeeTotals struct {
 // Summary implements tax.summary.
 func (a *Tax) Summary(ctx context.Context, c *agents.Call, in SummaryInput) (SummaryOutput, error) {
 	out := SummaryOutput{PortfolioID: in.PortfolioID, Notes: []string{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -138,7 +138,7 @@ func (a *Tax) Summary(ctx context.Context, c *agents.Call, in SummaryInput) (Sum
 	if err := a.incomeAndFees(ctx, c.DB, p, ty, &out); err != nil {
 		return out, fmt.Errorf("tax summary of portfolio %s in %d: %w", p.ID, ty.Year, err)
 	}
-	out.Provenance = provenance(c, "", asOf, gainsMethod(sr)+"; income and fees summed over the year's transactions",
+	out.Provenance = c.ProvenanceAt("", asOf, gainsMethod(sr)+"; income and fees summed over the year's transactions",
 		gainsConvention+"; dividends at the rate the ledger recorded at the pay date; interest and fees at the rate of the newest "+
 			"fresh pack on or before the trade date")
 	return out, nil

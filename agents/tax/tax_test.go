@@ -2,7 +2,6 @@ package tax_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -14,7 +13,7 @@ import (
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/tax"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
@@ -31,53 +30,10 @@ func date(s string) time.Time {
 	return t
 }
 
-// harness calls the tax capabilities the way a step handler does:
-// arguments checked against the input schema, the capability run in the
-// registry with contract checks on, the output checked against the output
-// schema (the harness of agents/analyst/analyst_test.go).
-type harness struct {
-	t   *testing.T
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
-}
-
-func newHarness(t *testing.T, db *storage.DB, asOf string) *harness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(tax.New(agents.Deps{DB: db}))
-	return &harness{t: t, reg: r, cat: orchestrator.MustCatalog(r), rc: agents.RunContext{AsOfDate: asOf}}
-}
-
-func (h *harness) call(name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(context.Background(), agents.Call{Run: h.rc}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	return json.Unmarshal(res, out)
-}
-
-// must calls and fails the test on an error.
-func (h *harness) must(name string, args any, out any) {
-	h.t.Helper()
-	if err := h.call(name, args, out); err != nil {
-		h.t.Fatalf("%s %v: %v", name, args, err)
-	}
+// newHarness calls the tax capabilities, with the checks a step gets, in
+// a run as of asOf.
+func newHarness(t *testing.T, db *storage.DB, asOf string) *enginetest.Harness {
+	return enginetest.NewHarness(t, db, tax.New(agents.Deps{DB: db})).At(asOf)
 }
 
 // wantCode fails unless err is an *agents.Error with code whose message

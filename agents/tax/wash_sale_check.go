@@ -134,7 +134,7 @@ var plannedNS = uuid.MustParse("6f1c2f5e-3b1a-4d0e-9a57-1d6b0c3e7a10")
 // WashSaleCheck implements tax.wash_sale_check.
 func (a *Tax) WashSaleCheck(ctx context.Context, c *agents.Call, in WashSaleCheckInput) (WashSaleCheckOutput, error) {
 	out := WashSaleCheckOutput{PortfolioID: in.PortfolioID, Checks: []WashCheck{}, Notes: []string{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -150,12 +150,12 @@ func (a *Tax) WashSaleCheck(ctx context.Context, c *agents.Call, in WashSaleChec
 		return out, fmt.Errorf("wash-sale check: %w", err)
 	}
 	out.BaseCurrency, out.CostBasisMethod = p.BaseCurrency, p.CostBasisMethod
-	pack, err := valuationPack(ctx, c.DB, in.PricingPackID, asOf)
+	pack, err := agents.ValuationPack(ctx, c.DB, in.PricingPackID, asOf)
 	if err != nil {
 		return out, err
 	}
 	if len(in.Sales) == 0 {
-		out.Provenance = provenance(c, pack.ID, asOf, "no sale to check", washConvention)
+		out.Provenance = c.ProvenanceAt(pack.ID, asOf, "no sale to check", washConvention)
 		return out, nil
 	}
 	// Lots as the ledger holds them at the sale date, or at the as-of date
@@ -273,7 +273,7 @@ func (a *Tax) WashSaleCheck(ctx context.Context, c *agents.Call, in WashSaleChec
 	if ignored > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("the portfolio relieves AVERAGE_COST: the lots named by %d sale(s) were ignored and each sale relieves at the pooled average", ignored))
 	}
-	out.Provenance = provenance(c, pack.ID, asOf, "each sale relieved by storage/lots as the ledger would, then storage/lots.WashSales against the BUY transactions "+
+	out.Provenance = c.ProvenanceAt(pack.ID, asOf, "each sale relieved by storage/lots as the ledger would, then storage/lots.WashSales against the BUY transactions "+
 		"up to the as-of date and the planned purchases, after every earlier recorded sale used its replacements", washConvention)
 	return out, nil
 }

@@ -179,7 +179,7 @@ func washSaleOut(o washOutcome, rate decimal.Decimal, asOf time.Time) WashSale {
 // WashSales implements tax.wash_sales.
 func (a *Tax) WashSales(ctx context.Context, c *agents.Call, in WashSalesInput) (WashSalesOutput, error) {
 	out := WashSalesOutput{PortfolioID: in.PortfolioID, WashSales: []WashSale{}, Notes: []string{}}
-	asOf, err := a.runDate(c)
+	asOf, err := c.AsOfOrToday(a.deps.Now)
 	if err != nil {
 		return out, err
 	}
@@ -221,6 +221,6 @@ func (a *Tax) WashSales(ctx context.Context, c *agents.Call, in WashSalesInput) 
 	if out.OpenWindows > 0 {
 		out.Notes = append(out.Notes, fmt.Sprintf("%d loss sale(s) have a window that ends after the as-of date %s", out.OpenWindows, day(asOf)))
 	}
-	out.Provenance = provenance(c, "", asOf, gainsMethod(wy.sales)+"; storage/lots.WashSales per sale, in ledger order", washConvention)
+	out.Provenance = c.ProvenanceAt("", asOf, gainsMethod(wy.sales)+"; storage/lots.WashSales per sale, in ledger order", washConvention)
 	return out, nil
 }

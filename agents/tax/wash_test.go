@@ -53,7 +53,7 @@ func TestWashSalesPublication550(t *testing.T) {
 	)
 	h := newHarness(t, b.db, "2025-12-31")
 	var out tax.WashSalesOutput
-	h.must("tax.wash_sales", map[string]any{"portfolio_id": p, "tax_year": 2025}, &out)
+	h.MustCall("tax.wash_sales", map[string]any{"portfolio_id": p, "tax_year": 2025}, &out)
 	if out.LossSales != 4 || len(out.WashSales) != 3 {
 		t.Fatalf("%d loss sales, %d wash sales; want 4 and 3 (W's purchase is 31 days after): %+v", out.LossSales, len(out.WashSales), out.WashSales)
 	}
@@ -90,7 +90,7 @@ func TestWashSalesPublication550(t *testing.T) {
 	eq(t, "disallowed short term", out.DisallowedShortTerm, "860")
 
 	var s tax.SummaryOutput
-	h.must("tax.summary", map[string]any{"portfolio_id": p, "tax_year": 2025}, &s)
+	h.MustCall("tax.summary", map[string]any{"portfolio_id": p, "tax_year": 2025}, &s)
 	// Losses 250 + 1000 + 20 + 20 = 1290, all short term; 860 disallowed.
 	eq(t, "short-term losses", s.Gains.ShortTermLosses, "-1290")
 	eq(t, "summary disallowed", s.WashSales.Disallowed, "860")

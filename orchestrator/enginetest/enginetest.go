@@ -2,7 +2,8 @@
 // embedded NATS on a temporary store, the agent router over the
 // production adapter (orchestrator.Handlers), and the orchestrator, on a
 // test's database and registry. Agent packages use it to run their
-// patterns end to end; nothing in it is a stand-in for NATS or
+// patterns end to end, and its Harness to call one capability with the
+// checks a step gets; nothing in it is a stand-in for NATS or
 // PostgreSQL.
 package enginetest
 
@@ -10,10 +11,12 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -115,15 +118,22 @@ func (e *Engine) Run(t testing.TB, pattern, asOf string, inputs map[string]any) 
 		}
 		raw[k] = b
 	}
-	ctx := context.Background()
-	s, err := e.Engine.Submit(ctx, orchestrator.SubmitRequest{Pattern: pattern, Inputs: raw, AsOfDate: asOf})
+	s, err := e.Engine.Submit(context.Background(), orchestrator.SubmitRequest{Pattern: pattern, Inputs: raw, AsOfDate: asOf})
 	if err != nil {
 		t.Fatalf("submit %s: %v", pattern, err)
 	}
+	return e.Wait(t, s.RunID)
+}
+
+// Wait returns the document of a run once it has ended, for runs a test
+// submits itself (with a user or an idempotency key, say).
+func (e *Engine) Wait(t testing.TB, runID string) *orchestrator.RunDocument {
+	t.Helper()
+	ctx := context.Background()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		changed, stop := e.Engine.Changed(s.RunID)
-		d, err := e.Engine.Get(ctx, s.RunID)
+		changed, stop := e.Engine.Changed(runID)
+		d, err := e.Engine.Get(ctx, runID)
 		if err != nil {
 			stop()
 			t.Fatal(err)
@@ -134,7 +144,7 @@ func (e *Engine) Run(t testing.TB, pattern, asOf string, inputs map[string]any) 
 		}
 		if time.Now().After(deadline) {
 			stop()
-			t.Fatalf("run %s of %s still running after 3 minutes: %+v", s.RunID, pattern, d.Steps)
+			t.Fatalf("run %s of %s still running after 3 minutes: %+v", runID, d.Pattern, d.Steps)
 		}
 		select {
 		case <-changed:
@@ -142,6 +152,21 @@ func (e *Engine) Run(t testing.TB, pattern, asOf string, inputs map[string]any) 
 		}
 		stop()
 	}
+}
+
+// Output decodes the output as of a run into a T. A run without that
+// output, or an output that does not decode, fails the test.
+func Output[T any](t testing.TB, d *orchestrator.RunDocument, as string) T {
+	t.Helper()
+	var v T
+	raw, ok := d.Outputs[as]
+	if !ok {
+		t.Fatalf("run %s of %s has no output %s (it has %v)", d.RunID, d.Pattern, as, slices.Sorted(maps.Keys(d.Outputs)))
+	}
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode %T from %s: %v", v, raw, err)
+	}
+	return v
 }
 
 // volatile matches the values of a run's outputs that change from run to
