@@ -189,8 +189,10 @@ func start() (_ *server, err error) {
 		}
 		s.managed, err = storage.StartManaged(ctx, storage.ManagedConfig{
 			DataDir: filepath.Join(s.tempDir, "pgdata"),
-			Fsync:   false,
-			Logger:  slog.New(slog.DiscardHandler),
+			// Off for speed; DAWSOS_PGTEST_FSYNC=on gives benchmarks the
+			// default durability their peers are measured with.
+			Fsync:  os.Getenv("DAWSOS_PGTEST_FSYNC") == "on",
+			Logger: slog.New(slog.DiscardHandler),
 			Settings: map[string]string{
 				// Enough for many parallel tests with 8-connection pools.
 				"max_connections": "300",
