@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +65,7 @@ func reportLatencies(b *testing.B, lat []time.Duration) {
 // the real path: submit transaction, JetStream to the handler, result back
 // over JetStream, result transaction.
 func BenchmarkRunOneStep(b *testing.B) {
+	productionGC(b)
 	e := setup(b, envOpts{concurrency: 16, pool: 16})
 	runToEnd(b, e) // warm up consumers and connections
 	lat := make([]time.Duration, 0, b.N)
@@ -78,6 +80,7 @@ func BenchmarkRunOneStep(b *testing.B) {
 // BenchmarkRunOneStepInFlight64 keeps 64 one-step runs in flight and
 // reports sustained steps per second.
 func BenchmarkRunOneStepInFlight64(b *testing.B) {
+	productionGC(b)
 	e := setup(b, envOpts{concurrency: 32, pool: 32})
 	runToEnd(b, e)
 	cpu := newCPUMeter(b, e)
@@ -118,6 +121,7 @@ func BenchmarkRunOneStepInFlight64(b *testing.B) {
 // the b.N-th run is recorded done. Run it with -benchtime 30000x to match
 // ../shared/bench/peer-river (JOBS=30000, BURN_WORKERS=100).
 func BenchmarkBurnDown(b *testing.B) {
+	productionGC(b)
 	e := setup(b, envOpts{concurrency: 100, pool: 32, deferAgents: true, resultConcurrency: 256})
 	ctx := context.Background()
 	stmts := e.db.Statements()
@@ -153,6 +157,7 @@ func BenchmarkBurnDown(b *testing.B) {
 // (DAWSOS_BENCH_RATE runs/s, default 500) and reports the latency from
 // submission to the run recorded done.
 func BenchmarkSteadyState(b *testing.B) {
+	productionGC(b)
 	rate := 500
 	if v, err := strconv.Atoi(os.Getenv("DAWSOS_BENCH_RATE")); err == nil && v > 0 {
 		rate = v
@@ -184,6 +189,16 @@ func BenchmarkSteadyState(b *testing.B) {
 	// The statements include the benchmark's own status reads (about two
 	// per run).
 	b.ReportMetric(float64(e.db.Statements()-stmts)/float64(b.N), "stmts/run")
+}
+
+// productionGC runs the benchmark with the garbage collector's target
+// serve and worker use (orchestrator.GCPercent), unless GOGC is set.
+func productionGC(b *testing.B) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	prev := debug.SetGCPercent(orchestrator.GCPercent)
+	b.Cleanup(func() { debug.SetGCPercent(prev) })
 }
 
 // waitFinished waits until the engine has ended n runs, reading its

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -132,6 +133,9 @@ type startOptions struct {
 func startApp(parent context.Context, cfg Config, log *slog.Logger, opts startOptions) (*app, error) {
 	a := &app{cfg: cfg, log: log, stopped: make(chan struct{}), fatal: make(chan error, 1)}
 	a.dbDown.Store("")
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(cfg.Runtime.GCPercent)
+	}
 	ctx, cancel := context.WithCancel(parent)
 	a.cancel = cancel
 	ok := false

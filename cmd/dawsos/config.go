@@ -33,6 +33,7 @@ type Config struct {
 	Orchestrator OrchestratorConfig          `koanf:"orchestrator"`
 	Patterns     PatternsConfig              `koanf:"patterns"`
 	Analytics    AnalyticsConfig             `koanf:"analytics"`
+	Runtime      RuntimeConfig               `koanf:"runtime"`
 	Capabilities map[string]CapabilityConfig `koanf:"capabilities"`
 	Auth         AuthConfig                  `koanf:"auth"`
 	Providers    ProvidersConfig             `koanf:"providers"`
@@ -127,6 +128,13 @@ type PatternsConfig struct {
 	Dir string `koanf:"dir"`
 }
 
+// RuntimeConfig tunes the Go runtime of the process.
+type RuntimeConfig struct {
+	// GCPercent is the garbage collector's target (GOGC); the GOGC
+	// variable, when set, wins.
+	GCPercent int `koanf:"gc_percent"`
+}
+
 // AnalyticsConfig holds the conventions of the analytics.
 type AnalyticsConfig struct {
 	RiskFreeRate float64 `koanf:"risk_free_rate"`
@@ -186,6 +194,7 @@ func defaultConfig() Config {
 		},
 		Orchestrator: OrchestratorConfig{RecoveryInterval: 5 * time.Second, ResultConcurrency: 16},
 		Analytics:    AnalyticsConfig{RiskFreeRate: 0.04},
+		Runtime:      RuntimeConfig{GCPercent: orchestrator.GCPercent},
 		Capabilities: map[string]CapabilityConfig{},
 		Auth: AuthConfig{AccessTTL: 15 * time.Minute, RefreshTTL: 30 * 24 * time.Hour, CacheTTL: 2 * time.Second,
 			LoginWindow: 15 * time.Minute, LoginFailures: 5, LoginFailuresPerAddress: 20},
@@ -448,6 +457,9 @@ func (c Config) validate() error {
 	}
 	if c.Orchestrator.ResultConcurrency < 1 {
 		bad("orchestrator.result_concurrency", "%d is below 1", c.Orchestrator.ResultConcurrency)
+	}
+	if c.Runtime.GCPercent < 25 {
+		bad("runtime.gc_percent", "%d is below 25", c.Runtime.GCPercent)
 	}
 	if c.Analytics.RiskFreeRate < -0.5 || c.Analytics.RiskFreeRate > 1 {
 		bad("analytics.risk_free_rate", "%v is not a plausible annual rate", c.Analytics.RiskFreeRate)
