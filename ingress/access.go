@@ -87,6 +87,7 @@ var routeAccess = map[string]access{
 	"PATCH /v1/users/:id":                 {role: RoleAdmin, action: "user.update", resource: "user::id"},
 	"GET /v1/audit":                       {role: RoleAdmin},
 	"POST /v1/runs":                       {role: RoleUser, action: "run.submit", resource: "runs"},
+	"POST /v1/runs\\:batch":               {role: RoleUser, action: "run.submit_batch", resource: "runs"},
 	"GET /v1/runs":                        {role: RoleViewer},
 	"GET /v1/runs/:id":                    {role: RoleViewer, object: owned(storage.OwnedRun, "id")},
 	"POST /v1/runs/:id/cancel":            {role: RoleUser, object: owned(storage.OwnedRun, "id"), action: "run.cancel", resource: "run::id"},

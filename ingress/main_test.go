@@ -114,7 +114,8 @@ type env struct {
 
 const testBodyLimit = 4096
 
-func setup(t *testing.T) *env {
+// setup starts an env; opts adjust the ingress configuration.
+func setup(t *testing.T, opts ...func(*ingress.Config)) *env {
 	t.Helper()
 	db := pgtest.NewDB(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -171,10 +172,14 @@ func setup(t *testing.T) *env {
 	}
 	t.Cleanup(func() { _ = engine.Stop() })
 
+	cfg := withAuth(ingress.Config{BodyLimit: testBodyLimit, WaitMax: 20 * time.Second, KeepAlive: 200 * time.Millisecond, Version: "test"})
+	for _, o := range opts {
+		o(&cfg)
+	}
 	srv, err := ingress.New(ingress.Deps{
 		Engine: engine, Patterns: set, Registry: reg, Catalog: cat, Breakers: router, DB: db, Bus: b,
 		Gatherer: promReg, Registerer: promReg, Logger: log,
-	}, withAuth(ingress.Config{BodyLimit: testBodyLimit, WaitMax: 20 * time.Second, KeepAlive: 200 * time.Millisecond, Version: "test"}))
+	}, cfg)
 	if err != nil {
 		t.Fatalf("new ingress: %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 var (
 	bodyOf = map[string]any{
 		"POST /v1/runs":                                 submitBody{},
+		"POST /v1/runs\\:batch":                         batchBody{},
 		"POST /v1/dlq/:id/replay":                       replayBody{},
 		"POST /v1/dlq/replay":                           bulkReplayBody{},
 		"POST /v1/portfolios":                           createPortfolioRequest{},

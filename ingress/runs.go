@@ -114,6 +114,72 @@ func (s *Server) submitRun(c *fiber.Ctx) error {
 	return writeJSON(c, status, acceptedRun{RunID: sub.RunID, Status: doc.Status, Links: links})
 }
 
+// batchBody is the body of POST /v1/runs:batch.
+type batchBody struct {
+	Runs []submitBody `json:"runs"`
+}
+
+// acceptedBatchRun is one run of an accepted batch. Existing says its
+// idempotency key named an earlier run (or an earlier item of the batch).
+type acceptedBatchRun struct {
+	RunID    string   `json:"run_id"`
+	Existing bool     `json:"existing"`
+	Links    runLinks `json:"links"`
+}
+
+// submitBatch accepts up to server.batch_max runs in one transaction: all
+// of them, or none with every item's problem listed by index
+// (runs[i].<field>). An operator's "overview of every portfolio" is one
+// call and one commit.
+func (s *Server) submitBatch(c *fiber.Ctx) error {
+	var body batchBody
+	if err := decodeBody(c, &body, false); err != nil {
+		return err
+	}
+	switch {
+	case len(body.Runs) == 0:
+		return &agents.Error{Code: agents.CodeInvalidInput, Message: "field runs needs at least one run", Field: "runs",
+			Fields: []agents.FieldIssue{{Field: "runs", Code: patterns.FieldMissing, Message: "field runs needs at least one run"}}}
+	case len(body.Runs) > s.cfg.BatchMax:
+		msg := fmt.Sprintf("a batch holds at most %d runs (server.batch_max), this one %d", s.cfg.BatchMax, len(body.Runs))
+		return &agents.Error{Code: agents.CodeInvalidInput, Message: msg, Field: "runs",
+			Fields: []agents.FieldIssue{{Field: "runs", Code: patterns.FieldInvalid, Message: msg}}}
+	}
+	var missing []agents.FieldIssue
+	for i, r := range body.Runs {
+		if r.Pattern == "" {
+			f := fmt.Sprintf("runs[%d].pattern", i)
+			missing = append(missing, agents.FieldIssue{Field: f, Code: patterns.FieldMissing, Message: "field " + f + " is required"})
+		}
+	}
+	if len(missing) > 0 {
+		return &agents.Error{Code: agents.CodeInvalidInput, Field: missing[0].Field, Fields: missing,
+			Message: fmt.Sprintf("%d of the %d runs of the batch name no pattern; none was accepted", len(missing), len(body.Runs))}
+	}
+	p := principalOf(c)
+	cid := correlationOf(c)
+	reqs := make([]orchestrator.SubmitRequest, len(body.Runs))
+	for i, r := range body.Runs {
+		if err := s.checkPortfolioRefs(c, fmt.Sprintf("runs[%d].inputs", i), r.Inputs); err != nil {
+			return err
+		}
+		reqs[i] = orchestrator.SubmitRequest{
+			Pattern: r.Pattern, Inputs: r.Inputs, IdempotencyKey: scopedKey(p, r.IdempotencyKey),
+			AsOfDate: r.AsOfDate, AllowStalePack: r.AllowStalePack, CorrelationID: cid,
+			UserID: p.UserID.String(),
+		}
+	}
+	subs, err := s.deps.Engine.SubmitBatch(c.UserContext(), reqs)
+	if err != nil {
+		return err
+	}
+	out := make([]acceptedBatchRun, len(subs))
+	for i, sub := range subs {
+		out[i] = acceptedBatchRun{RunID: sub.RunID, Existing: sub.Existing, Links: linksOf(sub.RunID)}
+	}
+	return writeJSON(c, http.StatusAccepted, map[string]any{"runs": out})
+}
+
 // scopedKey puts an idempotency key in its user's namespace, so that one
 // user's key can neither name nor block another user's run.
 func scopedKey(p *Principal, key string) string {

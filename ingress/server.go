@@ -64,6 +64,8 @@ type Config struct {
 	BodyLimit int
 	// WaitMax bounds ?wait on POST /v1/runs.
 	WaitMax time.Duration
+	// BatchMax bounds the runs of one POST /v1/runs:batch (default 1,000).
+	BatchMax int
 	// RequestTimeout is the deadline of every request (server.request_timeout);
 	// 30 s when zero. POST /v1/runs?wait= gets the wait on top of it, and
 	// an event stream, which has no overall deadline, gets it for each of
@@ -136,6 +138,9 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	}
 	if cfg.BodyLimit <= 0 {
 		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.BatchMax <= 0 {
+		cfg.BatchMax = 1000
 	}
 	if cfg.WaitMax <= 0 {
 		cfg.WaitMax = 60 * time.Second
@@ -216,6 +221,7 @@ func (s *Server) routes() {
 	v1.Get("/runs/:id", s.getRun)
 	v1.Post("/runs/:id/cancel", s.cancelRun)
 	v1.Get("/runs/:id/events", s.runEvents)
+	v1.Post("/runs\\:batch", s.submitBatch)
 
 	v1.Get("/patterns", s.listPatterns)
 	v1.Post("/patterns/validate", s.validatePattern)

@@ -50,6 +50,7 @@ type ServerConfig struct {
 	Listen         string        `koanf:"listen"`
 	BodyLimit      int           `koanf:"body_limit"`
 	WaitMax        time.Duration `koanf:"wait_max"`
+	BatchMax       int           `koanf:"batch_max"`
 	RequestTimeout time.Duration `koanf:"request_timeout"`
 	// Metrics says who may scrape /metrics without a token: loopback,
 	// open or token.
@@ -185,7 +186,7 @@ func defaultConfig() Config {
 	return Config{
 		DataDir:  "./var",
 		Log:      LogConfig{Level: "info", Format: "text"},
-		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, RequestTimeout: 30 * time.Second, Metrics: ingress.MetricsLoopback},
+		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, BatchMax: 1000, RequestTimeout: 30 * time.Second, Metrics: ingress.MetricsLoopback},
 		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
 		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1, MaxMessageBytes: 1 << 20},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
@@ -457,6 +458,9 @@ func (c Config) validate() error {
 	}
 	if c.Orchestrator.ResultConcurrency < 1 {
 		bad("orchestrator.result_concurrency", "%d is below 1", c.Orchestrator.ResultConcurrency)
+	}
+	if c.Server.BatchMax < 1 || c.Server.BatchMax > 10000 {
+		bad("server.batch_max", "%d is not between 1 and 10000", c.Server.BatchMax)
 	}
 	if c.Runtime.GCPercent < 25 {
 		bad("runtime.gc_percent", "%d is below 25", c.Runtime.GCPercent)

@@ -52,12 +52,14 @@ type runFlags struct {
 	asOf           string
 	allowStale     bool
 	json           bool
+	batch          string
+	batchSize      int
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
-		Use:   "run PATTERN [--input k=v ...] [--follow]",
+		Use:   "run PATTERN [--input k=v ...] [--follow] | run --batch FILE.jsonl",
 		Short: "Submit a run of a pattern to a DawsOS server, and optionally follow it to the end",
 		Long: `run submits PATTERN with its inputs to the server (POST /v1/runs) and prints
 the run id. With --follow it streams the run's events as they happen (one
@@ -68,14 +70,30 @@ document as indented JSON with --json.
 
 ` + inputRules + `
 
+With --batch FILE (one JSON object per line: {"pattern", "inputs",
+"idempotency_key", "asof_date", "allow_stale_pack"}; "-" reads standard
+input) the runs go to POST /v1/runs:batch, --batch-size lines a call, each
+call accepted whole or refused whole; it prints one run id a line (with
+"existing" when an idempotency key named an earlier run), or a JSON list
+with --json. A refused call stops the command and names its first line;
+the calls before it stay accepted.
+
 Exit codes: 0 submitted (without --follow) or succeeded; 3 partial; 4 failed
 or canceled; 1 API error or server unreachable; 2 usage error.
 
 Example:
   dawsos run portfolio_overview --input portfolio_id=7f1c9a3e-2d4b-4c1a-9e8f-0a1b2c3d4e5f \
       --input lookback_days=252 --follow`,
-		Args: usageArgs(cobra.ExactArgs(1)),
+		Args: usageArgs(func(cmd *cobra.Command, args []string) error {
+			if f.batch != "" {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		}),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.batch != "" {
+				return runBatch(cmd, g, f)
+			}
 			return runRun(cmd, g, f, args[0])
 		},
 	}
@@ -88,6 +106,8 @@ Example:
 	fl.StringVar(&f.asOf, "asof", "", "as-of date of the run's data, YYYY-MM-DD")
 	fl.BoolVar(&f.allowStale, "allow-stale-pack", false, "run on the latest pricing pack even when it is not fresh")
 	fl.BoolVar(&f.json, "json", false, "print JSON (the submission answer, or with --follow the final run document)")
+	fl.StringVar(&f.batch, "batch", "", "submit the runs of a JSON-lines file (- for standard input) in batches instead of one PATTERN")
+	fl.IntVar(&f.batchSize, "batch-size", 1000, "runs per batch call with --batch (at most the server's server.batch_max)")
 	return cmd
 }
 

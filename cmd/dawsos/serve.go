@@ -83,7 +83,7 @@ the database has no portfolio yet.
 				DB: a.db, Bus: a.bus, Gatherer: a.promReg, Registerer: a.promReg, Logger: log,
 				Probes: map[string]func() error{"database_supervision": a.databaseProbe},
 			}, ingress.Config{
-				BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, RequestTimeout: cfg.Server.RequestTimeout, Version: version,
+				BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, BatchMax: cfg.Server.BatchMax, RequestTimeout: cfg.Server.RequestTimeout, Version: version,
 				Auth: cfg.ingressAuth(signer), Metrics: cfg.Server.Metrics,
 			})
 			if err != nil {
