@@ -2,7 +2,6 @@ package harvester_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -13,11 +12,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/harvester"
-	"github.com/dawsos/dawsos/orchestrator"
+	"github.com/dawsos/dawsos/orchestrator/enginetest"
 	"github.com/dawsos/dawsos/storage"
 	"github.com/dawsos/dawsos/storage/pgtest"
-	"github.com/dawsos/dawsos/storage/seed"
 )
 
 func TestMain(m *testing.M) { pgtest.MainWithLeakCheck(m) }
@@ -31,57 +30,17 @@ var (
 	now     = time.Date(2026, 6, 30, 20, 0, 0, 0, time.UTC)
 )
 
-// harness calls the harvester's capabilities the way a step handler does:
-// arguments checked against the input schema, the capability run in the
-// registry with contract checks on, the output checked against the output
-// schema.
-type harness struct {
-	t   *testing.T
-	reg *agents.Registry
-	cat *orchestrator.Catalog
-	rc  agents.RunContext
+// newHarness calls the harvester's capabilities, with the checks a step
+// gets, on a clock stopped at at, in a run as of at's date. Providers and
+// clock reach the agent through its constructor.
+func newHarness(t *testing.T, db *storage.DB, providers map[string]agents.Provider, at time.Time) *enginetest.Harness {
+	return enginetest.NewHarness(t, db, harvester.New(agents.Deps{DB: db, Now: func() time.Time { return at }, Providers: providers})).
+		At(at.Format(time.DateOnly))
 }
 
-func newHarness(t *testing.T, db *storage.DB, providers map[string]agents.Provider) *harness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(harvester.New(agents.Deps{DB: db, Now: func() time.Time { return now }, Providers: providers}))
-	return &harness{t: t, reg: r, cat: orchestrator.MustCatalog(r), rc: agents.RunContext{AsOfDate: demoEnd.Format(time.DateOnly)}}
-}
-
-func (h *harness) call(name string, args any, out any) error {
-	h.t.Helper()
-	s, ok := h.reg.Get(name)
-	if !ok {
-		h.t.Fatalf("%s not registered", name)
-	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.cat.CheckArgs(name, raw, "args"); err != nil {
-		return err
-	}
-	res, err := s.Invoke(context.Background(), agents.Call{Run: h.rc}, raw)
-	if err != nil {
-		return err
-	}
-	spec, _ := h.cat.Capability(name)
-	if errs := spec.Output.Validate(res); len(errs) > 0 {
-		h.t.Fatalf("%s: output breaks its schema: %v", name, errs)
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(res, out)
-}
-
-func (h *harness) mustCall(name string, args, out any) {
-	h.t.Helper()
-	if err := h.call(name, args, out); err != nil {
-		h.t.Fatalf("%s(%v): %v", name, args, err)
-	}
-}
-
+// wantCode fails unless err is an *agents.Error with code, retryable as
+// the table says, whose message mentions every one of contains and shows
+// none of the providers' keys.
 func wantCode(t *testing.T, what string, err error, code string, contains ...string) {
 	t.Helper()
 	var ae *agents.Error
@@ -103,36 +62,16 @@ func wantCode(t *testing.T, what string, err error, code string, contains ...str
 	}
 }
 
-type demo struct {
-	db     *storage.DB
-	ports  map[string]seed.PortfolioInfo
-	packID string
-}
+// demo is the demo dataset with three months of prices, with readings of
+// it by symbol and portfolio.
+type demo struct{ agenttest.Demo }
 
-func seedDemo(t *testing.T) demo {
-	t.Helper()
-	ctx := context.Background()
-	db := pgtest.NewDB(t)
-	rep, err := seed.Run(ctx, db, seed.Options{Seed: 7, Start: demoEnd.AddDate(0, -3, 0), End: demoEnd,
-		Passwords: map[string]string{seed.RoleAdmin: "a-pw", seed.RoleManager: "m-pw", seed.RoleViewer: "v-pw"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dm := demo{db: db, ports: map[string]seed.PortfolioInfo{}}
-	for _, p := range rep.Portfolios {
-		dm.ports[p.BaseCurrency] = p
-	}
-	if err := db.QueryRow(ctx, `SELECT id FROM pricing_packs WHERE status = 'fresh' AND superseded_by IS NULL
-		AND pack_date <= $1 ORDER BY pack_date DESC LIMIT 1`, []any{demoEnd}, &dm.packID); err != nil {
-		t.Fatal(err)
-	}
-	return dm
-}
+func seedDemo(t *testing.T) demo { return demo{agenttest.SeedDemo(t, demoEnd, 3)} }
 
 func (dm demo) security(t *testing.T, symbol string) uuid.UUID {
 	t.Helper()
 	var id uuid.UUID
-	if err := dm.db.QueryRow(context.Background(), `SELECT id FROM securities WHERE symbol = $1`, []any{symbol}, &id); err != nil {
+	if err := dm.DB.QueryRow(context.Background(), `SELECT id FROM securities WHERE symbol = $1`, []any{symbol}, &id); err != nil {
 		t.Fatalf("security %s: %v", symbol, err)
 	}
 	return id
@@ -142,7 +81,7 @@ func (dm demo) security(t *testing.T, symbol string) uuid.UUID {
 func (dm demo) heldRefs(t *testing.T, portfolio uuid.UUID) []map[string]any {
 	t.Helper()
 	var ids []uuid.UUID
-	if err := dm.db.QueryRow(context.Background(), `SELECT coalesce(array_agg(DISTINCT security_id), '{}') FROM lots
+	if err := dm.DB.QueryRow(context.Background(), `SELECT coalesce(array_agg(DISTINCT security_id), '{}') FROM lots
 		WHERE portfolio_id = $1 AND quantity_open > 0`, []any{portfolio}, &ids); err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +100,7 @@ func TestWithoutProviders(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
 	ctx := context.Background()
-	h := newHarness(t, dm.db, nil)
+	h := newHarness(t, dm.DB, nil, now)
 	cnr, xiu := dm.security(t, "CNR"), dm.security(t, "XIU")
 	musts := []struct {
 		name string
@@ -178,23 +117,23 @@ func TestWithoutProviders(t *testing.T) {
 		{"fundamentals.load", map[string]any{"security_id": xiu}, "DAWSOS_PROVIDERS_FMP_KEY"},
 	}
 	for _, m := range musts {
-		err := h.call(m.name, m.args, nil)
+		err := h.Call(m.name, m.args, nil)
 		wantCode(t, m.name, err, agents.CodeProviderNotConfigured, m.env)
 		if ae := agents.Classify(err); ae.Retryable || agents.Info(ae.Code).Counted {
 			t.Errorf("%s: provider_not_configured must be final and not counted", m.name)
 		}
 	}
 	var n int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM provider_fetches`, nil, &n); err != nil || n != 0 {
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM provider_fetches`, nil, &n); err != nil || n != 0 {
 		t.Errorf("provider_fetches has %d rows (%v); nothing was fetched", n, err)
 	}
 
 	// fundamentals.load answers from the seeded statements, marked stale.
 	var fl harvester.FundamentalsOutput
-	h.mustCall("fundamentals.load", map[string]any{"security_id": cnr}, &fl)
+	h.MustCall("fundamentals.load", map[string]any{"security_id": cnr}, &fl)
 	var years int
 	var newestRevenue decimal.Decimal
-	if err := dm.db.QueryRow(ctx, `SELECT count(*), (SELECT revenue FROM fundamentals WHERE security_id = $1 ORDER BY fiscal_year DESC LIMIT 1)
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*), (SELECT revenue FROM fundamentals WHERE security_id = $1 ORDER BY fiscal_year DESC LIMIT 1)
 		FROM fundamentals WHERE security_id = $1`, []any{cnr}, &years, &newestRevenue); err != nil {
 		t.Fatal(err)
 	}
@@ -203,15 +142,15 @@ func TestWithoutProviders(t *testing.T) {
 		t.Errorf("fundamentals.load of CNR: %d statements (SQL %d), stale %v refreshed %v, revenue %v (SQL %s), note %q",
 			len(fl.Statements), years, fl.Stale, fl.Refreshed, fl.Statements[0].Revenue, newestRevenue, fl.Note)
 	}
-	wantCode(t, "unknown security", h.call("fundamentals.load", map[string]any{"security_id": uuid.New()}, nil), agents.CodeNotFound)
+	wantCode(t, "unknown security", h.Call("fundamentals.load", map[string]any{"security_id": uuid.New()}, nil), agents.CodeNotFound)
 
 	// Corporate actions come from the loaded calendar.
-	cad := dm.ports["CAD"].ID
+	cad := dm.Ports["CAD"].ID
 	refs := dm.heldRefs(t, cad)
 	var divs harvester.ActionsOutput
-	h.mustCall("corporate_actions.dividends", map[string]any{"positions": refs}, &divs)
+	h.MustCall("corporate_actions.dividends", map[string]any{"positions": refs}, &divs)
 	var sqlDivs int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE action_type = 'DIVIDEND'
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE action_type = 'DIVIDEND'
 		AND security_id IN (SELECT security_id FROM lots WHERE portfolio_id = $1 AND quantity_open > 0)
 		AND event_date BETWEEN $2::date - interval '1 year' AND $2::date + 90`, []any{cad, demoEnd}, &sqlDivs); err != nil {
 		t.Fatal(err)
@@ -225,26 +164,26 @@ func TestWithoutProviders(t *testing.T) {
 		}
 	}
 	var splits harvester.ActionsOutput
-	h.mustCall("corporate_actions.splits", map[string]any{"positions": []map[string]any{{"security_id": dm.security(t, "MSFT")}},
+	h.MustCall("corporate_actions.splits", map[string]any{"positions": []map[string]any{{"security_id": dm.security(t, "MSFT")}},
 		"from": "2026-01-01", "to": "2026-12-31"}, &splits)
 	if len(splits.Actions) != 1 || !splits.Actions[0].Ratio.Decimal.Equal(d("2")) {
 		t.Errorf("MSFT's announced 2-for-1 split: %+v", splits.Actions)
 	}
-	wantCode(t, "to before from", h.call("corporate_actions.earnings", map[string]any{"positions": refs, "from": "2026-02-01", "to": "2026-01-01"}, nil),
+	wantCode(t, "to before from", h.Call("corporate_actions.earnings", map[string]any{"positions": refs, "from": "2026-02-01", "to": "2026-01-01"}, nil),
 		agents.CodeInvalidInput, "before")
 	checkUpcomingAndImpact(t, dm, h, cad)
 }
 
 // checkUpcomingAndImpact checks corporate_actions.upcoming against SQL and
 // calculate_impact against a hand recomputation from the raw tables.
-func checkUpcomingAndImpact(t *testing.T, dm demo, h *harness, portfolio uuid.UUID) {
+func checkUpcomingAndImpact(t *testing.T, dm demo, h *enginetest.Harness, portfolio uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
 	refs := dm.heldRefs(t, portfolio)
 	var up harvester.UpcomingOutput
-	h.mustCall("corporate_actions.upcoming", map[string]any{"positions": refs, "days_ahead": 90}, &up)
+	h.MustCall("corporate_actions.upcoming", map[string]any{"positions": refs, "days_ahead": 90}, &up)
 	var want int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE event_date BETWEEN $2 AND $2::date + 90
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE event_date BETWEEN $2 AND $2::date + 90
 		AND security_id IN (SELECT security_id FROM lots WHERE portfolio_id = $1 AND quantity_open > 0)`, []any{portfolio, demoEnd}, &want); err != nil {
 		t.Fatal(err)
 	}
@@ -254,34 +193,34 @@ func checkUpcomingAndImpact(t *testing.T, dm demo, h *harness, portfolio uuid.UU
 	// Quantities held, by security, with plain SQL.
 	var positions []heldQty
 	var base string
-	if err := dm.db.QueryRow(ctx, `SELECT base_currency FROM portfolios WHERE id = $1`, []any{portfolio}, &base); err != nil {
+	if err := dm.DB.QueryRow(ctx, `SELECT base_currency FROM portfolios WHERE id = $1`, []any{portfolio}, &base); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range refs {
 		var p heldQty
 		p.ID = r["security_id"].(uuid.UUID)
-		if err := dm.db.QueryRow(ctx, `SELECT s.symbol, sum(l.quantity_open) FROM lots l JOIN securities s ON s.id = l.security_id
+		if err := dm.DB.QueryRow(ctx, `SELECT s.symbol, sum(l.quantity_open) FROM lots l JOIN securities s ON s.id = l.security_id
 			WHERE l.portfolio_id = $1 AND l.security_id = $2 AND l.quantity_open > 0 GROUP BY s.symbol`, []any{portfolio, p.ID}, &p.Sym, &p.Qty); err != nil {
 			t.Fatal(err)
 		}
 		positions = append(positions, p)
 	}
 	var imp harvester.CalculateImpactOutput
-	h.mustCall("corporate_actions.calculate_impact", map[string]any{"positions": positions, "base_currency": base, "actions": up.Actions}, &imp)
+	h.MustCall("corporate_actions.calculate_impact", map[string]any{"positions": positions, "base_currency": base, "actions": up.Actions}, &imp)
 	total := handDividendCash(t, dm, base, up.Actions, positions)
 	if diff := imp.DividendCashBase.Sub(total).Abs(); diff.GreaterThan(d("0.000001")) || total.IsZero() {
 		t.Errorf("dividend cash %s %s; by hand %s", imp.DividendCashBase, base, total)
 	}
 	for _, l := range imp.Lines {
-		if l.Type == storage.ActionDividend && (!l.FXEstimated || l.FXPackID != dm.packID) {
+		if l.Type == storage.ActionDividend && (!l.FXEstimated || l.FXPackID != dm.PackID) {
 			t.Errorf("dividend line %+v: a pay date after the as-of date takes the as-of pack's rate, marked estimated", l)
 		}
 	}
 	// A missing rate is missing_fx, never 1.
-	err := h.call("corporate_actions.calculate_impact", map[string]any{"positions": positions, "base_currency": "CHF",
+	err := h.Call("corporate_actions.calculate_impact", map[string]any{"positions": positions, "base_currency": "CHF",
 		"actions": []map[string]any{{"security_id": positions[0].ID, "type": "DIVIDEND", "event_date": "2026-07-10", "amount": "1", "currency": "CAD"}}}, nil)
 	wantCode(t, "dividend into a currency without rates", err, agents.CodeMissingFX, "CHF")
-	err = h.call("corporate_actions.calculate_impact", map[string]any{"positions": positions, "base_currency": base,
+	err = h.Call("corporate_actions.calculate_impact", map[string]any{"positions": positions, "base_currency": base,
 		"actions": []map[string]any{{"security_id": positions[0].ID, "type": "DIVIDEND", "event_date": "2026-07-10"}}}, nil)
 	wantCode(t, "dividend without an amount", err, agents.CodeInvalidInput)
 }
@@ -293,10 +232,10 @@ func checkUpcomingAndImpact(t *testing.T, dm demo, h *harness, portfolio uuid.UU
 func TestCalculateImpactByHand(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
-	h := newHarness(t, dm.db, nil)
+	h := newHarness(t, dm.DB, nil, now)
 	a, b := uuid.New(), uuid.New()
 	var out harvester.CalculateImpactOutput
-	h.mustCall("corporate_actions.calculate_impact", map[string]any{
+	h.MustCall("corporate_actions.calculate_impact", map[string]any{
 		"positions": []map[string]any{{"security_id": a, "symbol": "AAA", "quantity": "100"}}, "base_currency": "USD",
 		"actions": []map[string]any{
 			{"security_id": a, "type": "DIVIDEND", "event_date": "2026-07-20", "pay_date": "2026-08-01", "amount": "0.5", "currency": "USD"},
@@ -316,11 +255,11 @@ func TestCalculateImpactByHand(t *testing.T) {
 // −0.075; portfolio 0.1.
 func TestPortfolioImpactByHand(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil, nil)
+	h := newHarness(t, nil, nil, now)
 	a, b, c := uuid.New(), uuid.New(), uuid.New()
 	f := func(v float64) *float64 { return &v }
 	var out harvester.ImpactOutput
-	h.mustCall("news.compute_portfolio_impact", map[string]any{
+	h.MustCall("news.compute_portfolio_impact", map[string]any{
 		"positions": []map[string]any{{"security_id": a, "symbol": "A", "weight": "0.5"}, {"security_id": b, "symbol": "B", "weight": 0.25}},
 		"items": []map[string]any{
 			{"security_id": a, "title": "a1", "url": "u1", "sentiment": f(0.8), "relevance": 1.0},
@@ -337,12 +276,12 @@ func TestPortfolioImpactByHand(t *testing.T) {
 		t.Errorf("per security %+v; want A 0.175, B −0.075", out.Securities)
 	}
 	// News without a single score is no figure at all.
-	err := h.call("news.compute_portfolio_impact", map[string]any{
+	err := h.Call("news.compute_portfolio_impact", map[string]any{
 		"positions": []map[string]any{{"security_id": a, "symbol": "A", "weight": "1"}},
 		"items":     []map[string]any{{"security_id": a, "title": "x", "url": "u", "sentiment": nil, "relevance": 1}}}, nil)
 	wantCode(t, "only unscored items", err, agents.CodeInsufficientData, "need at least 1")
 	// No news is an impact of 0.
-	h.mustCall("news.compute_portfolio_impact", map[string]any{"positions": []map[string]any{{"security_id": a, "symbol": "A", "weight": "1"}},
+	h.MustCall("news.compute_portfolio_impact", map[string]any{"positions": []map[string]any{{"security_id": a, "symbol": "A", "weight": "1"}},
 		"items": []map[string]any{}}, &out)
 	if out.PortfolioImpact != 0 || out.Direction != "neutral" || out.ExceedsThreshold {
 		t.Errorf("no news: %+v", out)
@@ -357,19 +296,19 @@ func TestWithProviders(t *testing.T) {
 	dm := seedDemo(t)
 	ctx := context.Background()
 	fp := newFakeProviders(t, now)
-	h := newHarness(t, dm.db, fp.providers())
+	h := newHarness(t, dm.DB, fp.providers(), now)
 	cnr, msft := dm.security(t, "CNR"), dm.security(t, "MSFT")
 
 	// provider.fetch_quote: FMP's ticker of a TSX listing has .TO.
 	var q harvester.QuoteOutput
-	h.mustCall("provider.fetch_quote", map[string]any{"security_id": cnr}, &q)
+	h.MustCall("provider.fetch_quote", map[string]any{"security_id": cnr}, &q)
 	if q.ProviderSymbol != "CNR.TO" || !q.Close.Equal(d("123.45")) || q.Date != "2026-06-30" || q.FromStore || !q.FetchedAt.Equal(now) {
 		t.Fatalf("quote %+v", q)
 	}
 	// The demo's pack of 30 June is final: the quote is not written into
 	// it (packs are immutable), and says so.
-	if q.PackID != dm.packID || q.Staged {
-		t.Errorf("quote of a date with a final pack: pack %s staged %v; want %s, not staged", q.PackID, q.Staged, dm.packID)
+	if q.PackID != dm.PackID || q.Staged {
+		t.Errorf("quote of a date with a final pack: pack %s staged %v; want %s, not staged", q.PackID, q.Staged, dm.PackID)
 	}
 	var close decimal.Decimal
 	var source, status string
@@ -377,13 +316,13 @@ func TestWithProviders(t *testing.T) {
 	// Two days on, the dates have no pack yet: a warming one is begun and
 	// the close staged in it.
 	fp.setNow(now.Add(48 * time.Hour))
-	later := newHarnessAt(t, dm.db, fp.providers(), now.Add(48*time.Hour))
+	later := newHarness(t, dm.DB, fp.providers(), now.Add(48*time.Hour))
 	var pq harvester.QuoteOutput
-	later.mustCall("provider.fetch_quote", map[string]any{"security_id": msft, "provider": "fmp"}, &pq)
+	later.MustCall("provider.fetch_quote", map[string]any{"security_id": msft, "provider": "fmp"}, &pq)
 	if !pq.Staged || pq.Date != "2026-07-02" {
 		t.Fatalf("quote on a date without a pack: %+v", pq)
 	}
-	if err := dm.db.QueryRow(ctx, `SELECT pr.close, pr.source, pr.fetched_at, pk.status FROM prices pr JOIN pricing_packs pk ON pk.id = pr.pack_id
+	if err := dm.DB.QueryRow(ctx, `SELECT pr.close, pr.source, pr.fetched_at, pk.status FROM prices pr JOIN pricing_packs pk ON pk.id = pr.pack_id
 		WHERE pr.pack_id = $1 AND pr.security_id = $2`, []any{pq.PackID, msft}, &close, &source, &fetched, &status); err != nil {
 		t.Fatalf("read the stored quote: %v", err)
 	}
@@ -391,11 +330,11 @@ func TestWithProviders(t *testing.T) {
 		t.Errorf("stored quote: close %s source %s fetched %s pack %s", close, source, fetched, status)
 	}
 	calls := fp.calls("fmp")
-	later.mustCall("provider.fetch_quote", map[string]any{"security_id": msft}, &pq)
+	later.MustCall("provider.fetch_quote", map[string]any{"security_id": msft}, &pq)
 	if !pq.FromStore || fp.calls("fmp") != calls {
 		t.Errorf("a fresh stored quote was fetched again (from_store %v, calls %d → %d)", pq.FromStore, calls, fp.calls("fmp"))
 	}
-	later.mustCall("provider.fetch_quote", map[string]any{"security_id": msft, "provider": "polygon"}, &pq)
+	later.MustCall("provider.fetch_quote", map[string]any{"security_id": msft, "provider": "polygon"}, &pq)
 	if !pq.Close.Equal(d("201.25")) || pq.Date != "2026-07-01" || !pq.Staged {
 		t.Errorf("polygon previous close %+v", pq)
 	}
@@ -405,12 +344,12 @@ func TestWithProviders(t *testing.T) {
 	// years FMP reports; capital expenditure and dividends are stored as
 	// positive amounts; dividend per share = 60,000,000 / 100,000,000.
 	var f harvester.FundamentalsOutput
-	h.mustCall("provider.fetch_fundamentals", map[string]any{"security_id": cnr, "years": 5}, &f)
+	h.MustCall("provider.fetch_fundamentals", map[string]any{"security_id": cnr, "years": 5}, &f)
 	if !f.Refreshed || len(f.Statements) != 5 || f.Statements[0].FiscalYear != 2025 {
 		t.Fatalf("fetched statements %+v", f)
 	}
 	var rev, capex, div, dps decimal.Decimal
-	if err := dm.db.QueryRow(ctx, `SELECT revenue, capital_expenditure, dividends_paid, dividend_per_share, source, fetched_at
+	if err := dm.DB.QueryRow(ctx, `SELECT revenue, capital_expenditure, dividends_paid, dividend_per_share, source, fetched_at
 		FROM fundamentals WHERE security_id = $1 AND fiscal_year = 2024`, []any{cnr}, &rev, &capex, &div, &dps, &source, &fetched); err != nil {
 		t.Fatal(err)
 	}
@@ -420,15 +359,15 @@ func TestWithProviders(t *testing.T) {
 	}
 	calls = fp.calls("fmp")
 	var fl harvester.FundamentalsOutput
-	h.mustCall("fundamentals.load", map[string]any{"security_id": cnr}, &fl)
+	h.MustCall("fundamentals.load", map[string]any{"security_id": cnr}, &fl)
 	if fl.Refreshed || fl.Stale || fp.calls("fmp") != calls || fl.Statements[0].Source != "fmp" {
 		t.Errorf("fundamentals.load right after a fetch called FMP %d times: %+v", fp.calls("fmp")-calls, fl)
 	}
 
 	var r harvester.RatiosOutput
-	h.mustCall("provider.fetch_ratios", map[string]any{"security_id": cnr, "years": 3}, &r)
+	h.MustCall("provider.fetch_ratios", map[string]any{"security_id": cnr, "years": 3}, &r)
 	var gm, cov float64
-	if err := dm.db.QueryRow(ctx, `SELECT gross_margin, interest_coverage FROM fundamental_ratios WHERE security_id = $1 AND fiscal_year = 2025`,
+	if err := dm.DB.QueryRow(ctx, `SELECT gross_margin, interest_coverage FROM fundamental_ratios WHERE security_id = $1 AND fiscal_year = 2025`,
 		[]any{cnr}, &gm, &cov); err != nil || gm != 0.4 || cov != 20 || len(r.Ratios) != 3 {
 		t.Errorf("stored ratios: gross margin %v coverage %v (%v), %d returned", gm, cov, err, len(r.Ratios))
 	}
@@ -436,38 +375,38 @@ func TestWithProviders(t *testing.T) {
 	// provider.fetch_macro: FRED's "." is skipped; values stored with
 	// source fred; a second call within the staleness is from the store.
 	var m harvester.FetchMacroOutput
-	h.mustCall("provider.fetch_macro", map[string]any{"series_ids": []string{"ZZTEST"}, "start": "2026-01-01"}, &m)
+	h.MustCall("provider.fetch_macro", map[string]any{"series_ids": []string{"ZZTEST"}, "start": "2026-01-01"}, &m)
 	if s := m.Series[0]; !s.Refreshed || s.Fetched != 3 || s.MissingValues != 1 || s.Stored != 3 || *s.LastValue != 4.3 || *s.Last != "2026-06-01" {
 		t.Errorf("macro series %+v", s)
 	}
 	var mv float64
-	if err := dm.db.QueryRow(ctx, `SELECT value, source FROM macro_indicators WHERE series_id = 'ZZTEST' AND obs_date = '2026-05-01'`,
+	if err := dm.DB.QueryRow(ctx, `SELECT value, source FROM macro_indicators WHERE series_id = 'ZZTEST' AND obs_date = '2026-05-01'`,
 		nil, &mv, &source); err != nil || mv != 4.25 || source != "fred" {
 		t.Errorf("stored observation %v %s (%v)", mv, source, err)
 	}
 	calls = fp.calls("fred")
-	h.mustCall("provider.fetch_macro", map[string]any{"series_ids": []string{"ZZTEST"}}, &m)
+	h.MustCall("provider.fetch_macro", map[string]any{"series_ids": []string{"ZZTEST"}}, &m)
 	if m.Series[0].Refreshed || fp.calls("fred") != calls {
 		t.Errorf("a fresh series was fetched again")
 	}
-	wantCode(t, "unknown FRED series", h.call("provider.fetch_macro", map[string]any{"series_ids": []string{"NOSUCHSERIES"}}, nil),
+	wantCode(t, "unknown FRED series", h.Call("provider.fetch_macro", map[string]any{"series_ids": []string{"NOSUCHSERIES"}}, nil),
 		agents.CodeInvalidInput, "does not exist")
 
 	// provider.fetch_news (NewsAPI): articles naming a security are stored
 	// against it, unscored; the one naming none is counted and dropped;
 	// "[Removed]" is skipped.
 	var fn harvester.FetchNewsOutput
-	h.mustCall("provider.fetch_news", map[string]any{"positions": []map[string]any{{"security_id": cnr}, {"security_id": msft}}}, &fn)
+	h.MustCall("provider.fetch_news", map[string]any{"positions": []map[string]any{{"security_id": cnr}, {"security_id": msft}}}, &fn)
 	if fn.Unattributed != 1 || len(fn.Items) != 4 || !fn.Securities[0].Refreshed || fn.Securities[0].Fetched != 2 {
 		t.Fatalf("fetched news: %d items, %d unattributed, %+v", len(fn.Items), fn.Unattributed, fn.Securities)
 	}
 	var stored int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM news_items WHERE provider = 'newsapi' AND sentiment IS NULL AND fetched_at = $1`,
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM news_items WHERE provider = 'newsapi' AND sentiment IS NULL AND fetched_at = $1`,
 		[]any{now}, &stored); err != nil || stored != 4 {
 		t.Errorf("stored NewsAPI items: %d (%v)", stored, err)
 	}
 	// Polygon: the per-ticker sentiment label becomes 1.
-	h.mustCall("provider.fetch_news", map[string]any{"positions": []map[string]any{{"security_id": msft}}, "provider": "polygon"}, &fn)
+	h.MustCall("provider.fetch_news", map[string]any{"positions": []map[string]any{{"security_id": msft}}, "provider": "polygon"}, &fn)
 	if len(fn.Items) != 1 || fn.Items[0].Sentiment == nil || *fn.Items[0].Sentiment != 1 {
 		t.Errorf("polygon news %+v", fn.Items)
 	}
@@ -476,7 +415,7 @@ func TestWithProviders(t *testing.T) {
 	// 0.875; summary mention 0.6 × (1 − 0.5 × 12/24) = 0.45.
 	var ns harvester.SearchNewsOutput
 	calls = fp.calls("newsapi")
-	h.mustCall("news.search", map[string]any{"positions": []map[string]any{{"security_id": cnr}}}, &ns)
+	h.MustCall("news.search", map[string]any{"positions": []map[string]any{{"security_id": cnr}}}, &ns)
 	if fp.calls("newsapi") != calls {
 		t.Errorf("news.search fetched news fetched a moment ago")
 	}
@@ -497,12 +436,12 @@ func TestWithProviders(t *testing.T) {
 
 	// Corporate actions fetched from FMP are stored with source fmp.
 	var ca harvester.ActionsOutput
-	h.mustCall("corporate_actions.dividends", map[string]any{"positions": []map[string]any{{"security_id": msft}}, "from": "2026-01-01", "to": "2026-12-31"}, &ca)
+	h.MustCall("corporate_actions.dividends", map[string]any{"positions": []map[string]any{{"security_id": msft}}, "from": "2026-01-01", "to": "2026-12-31"}, &ca)
 	if len(ca.Refreshed) != 1 {
 		t.Fatalf("dividends were not fetched: %+v", ca)
 	}
 	var n int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE security_id = $1 AND source = 'fmp' AND fetched_at IS NOT NULL
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE security_id = $1 AND source = 'fmp' AND fetched_at IS NOT NULL
 		AND action_type = 'DIVIDEND'`, []any{msft}, &n); err != nil || n != 2 {
 		t.Errorf("stored FMP dividends: %d (%v)", n, err)
 	}
@@ -510,9 +449,9 @@ func TestWithProviders(t *testing.T) {
 	// A provider that keeps failing: unavailable after the client's
 	// retries (the engine's breaker counts it; see the patterns test).
 	fp.fail[agents.ProviderFMP].Store(503)
-	later2 := newHarnessAt(t, dm.db, fp.providers(), now.Add(72*time.Hour))
+	later2 := newHarness(t, dm.DB, fp.providers(), now.Add(72*time.Hour))
 	calls = fp.calls("fmp")
-	wantCode(t, "FMP answering 503", later2.call("provider.fetch_quote", map[string]any{"security_id": cnr}, nil), agents.CodeUnavailable, "503", "after 3 attempts")
+	wantCode(t, "FMP answering 503", later2.Call("provider.fetch_quote", map[string]any{"security_id": cnr}, nil), agents.CodeUnavailable, "503", "after 3 attempts")
 	if fp.calls("fmp")-calls != 3 {
 		t.Errorf("%d calls; want 3 attempts", fp.calls("fmp")-calls)
 	}
@@ -521,15 +460,9 @@ func TestWithProviders(t *testing.T) {
 	p := bad[agents.ProviderNewsAPI]
 	p.Key = "wrong"
 	bad[agents.ProviderNewsAPI] = p
-	wh := newHarnessAt(t, dm.db, bad, now.Add(72*time.Hour))
-	wantCode(t, "a rejected key", wh.call("provider.fetch_news", map[string]any{"positions": []map[string]any{{"security_id": cnr}}}, nil),
+	wh := newHarness(t, dm.DB, bad, now.Add(72*time.Hour))
+	wantCode(t, "a rejected key", wh.Call("provider.fetch_news", map[string]any{"positions": []map[string]any{{"security_id": cnr}}}, nil),
 		agents.CodeProviderNotConfigured, "DAWSOS_PROVIDERS_NEWSAPI_KEY")
-}
-
-func newHarnessAt(t *testing.T, db *storage.DB, providers map[string]agents.Provider, at time.Time) *harness {
-	r := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
-	r.Add(harvester.New(agents.Deps{DB: db, Now: func() time.Time { return at }, Providers: providers}))
-	return &harness{t: t, reg: r, cat: orchestrator.MustCatalog(r), rc: agents.RunContext{AsOfDate: at.Format(time.DateOnly)}}
 }
 
 // heldQty is a held quantity read with plain SQL.
@@ -566,9 +499,9 @@ func handDividendCash(t *testing.T, dm demo, base string, actions []harvester.Ac
 		rate := decimal.NewFromInt(1)
 		if a.Currency != base {
 			var r decimal.Decimal
-			err := dm.db.QueryRow(ctx, `SELECT CASE WHEN from_ccy = $2 THEN rate ELSE 1 / rate END FROM fx_rates
+			err := dm.DB.QueryRow(ctx, `SELECT CASE WHEN from_ccy = $2 THEN rate ELSE 1 / rate END FROM fx_rates
 				WHERE pack_id = $1 AND ((from_ccy = $2 AND to_ccy = $3) OR (from_ccy = $3 AND to_ccy = $2)) ORDER BY from_ccy = $2 DESC LIMIT 1`,
-				[]any{dm.packID, a.Currency, base}, &r)
+				[]any{dm.PackID, a.Currency, base}, &r)
 			if err != nil {
 				t.Fatalf("rate %s/%s: %v", a.Currency, base, err)
 			}

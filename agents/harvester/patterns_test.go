@@ -3,7 +3,6 @@ package harvester_test
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"math"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/dawsos/dawsos/agents"
+	"github.com/dawsos/dawsos/agents/agenttest"
 	"github.com/dawsos/dawsos/agents/analyst"
 	"github.com/dawsos/dawsos/agents/harvester"
 	"github.com/dawsos/dawsos/agents/macro"
@@ -19,54 +19,12 @@ import (
 	"github.com/dawsos/dawsos/storage"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden outputs under testdata/")
-
-func decodeOutput[T any](t *testing.T, raw json.RawMessage) T {
-	t.Helper()
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		t.Fatalf("decode %T from %s: %v", v, raw, err)
-	}
-	return v
-}
-
-// engineRegistry is the analyst and the harvester, as the binary hosts
-// them, with the given providers and clock.
+// engineRegistry is the analyst, the harvester and the macro hound (for
+// alerts.create_if_threshold), as the binary hosts them, with the given
+// providers and clock.
 func engineRegistry(db *storage.DB, providers map[string]agents.Provider, at time.Time) *agents.Registry {
-	reg := agents.NewRegistry(agents.Options{DB: db, CheckContracts: true})
 	deps := agents.Deps{DB: db, RiskFreeRate: 0.04, Now: func() time.Time { return at }, Providers: providers}
-	reg.Add(analyst.New(deps))
-	reg.Add(harvester.New(deps))
-	reg.Add(macro.New(deps)) // alerts.create_if_threshold
-	return reg
-}
-
-// waitRun waits until a run has ended.
-func waitRun(t *testing.T, e *enginetest.Engine, runID string) *orchestrator.RunDocument {
-	t.Helper()
-	ctx := context.Background()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		changed, stop := e.Engine.Changed(runID)
-		d, err := e.Engine.Get(ctx, runID)
-		if err != nil {
-			stop()
-			t.Fatal(err)
-		}
-		if d.Status != storage.RunRunning {
-			stop()
-			return d
-		}
-		if time.Now().After(deadline) {
-			stop()
-			t.Fatalf("run %s still running: %+v", runID, d.Steps)
-		}
-		select {
-		case <-changed:
-		case <-time.After(200 * time.Millisecond):
-		}
-		stop()
-	}
+	return enginetest.Registry(db, analyst.New(deps), harvester.New(deps), macro.New(deps))
 }
 
 // stepCode is the error code of a step, "" when it has none.
@@ -101,11 +59,11 @@ func TestNewsImpactEndToEnd(t *testing.T) {
 	dm := seedDemo(t)
 	ctx := context.Background()
 	asOf := demoEnd.Format(time.DateOnly)
-	cad := dm.ports["CAD"]
+	cad := dm.Ports["CAD"]
 	inputs := map[string]any{"portfolio_id": cad.ID}
 	var runID string
 	t.Run("without a key", func(t *testing.T) {
-		e := enginetest.Start(t, dm.db, engineRegistry(dm.db, nil, now), "news_impact_analysis.json")
+		e := enginetest.Start(t, dm.DB, engineRegistry(dm.DB, nil, now), "news_impact_analysis.json")
 		d := e.Run(t, "news_impact_analysis", asOf, inputs)
 		runID = d.RunID
 		if d.Status != storage.RunPartial {
@@ -121,28 +79,28 @@ func TestNewsImpactEndToEnd(t *testing.T) {
 			t.Errorf("the valuation's output is gone from a partial run")
 		}
 	})
-	dls, err := storage.ListDeadLetters(ctx, dm.db.Pool(), storage.DeadLetterFilter{Capability: "news.search", Status: "pending"})
+	dls, err := storage.ListDeadLetters(ctx, dm.DB.Pool(), storage.DeadLetterFilter{Capability: "news.search", Status: "pending"})
 	if err != nil || len(dls) != 1 {
 		t.Fatalf("dead letters of news.search: %d (%v); want 1", len(dls), err)
 	}
 
 	fp := newFakeProviders(t, now)
-	e := enginetest.Start(t, dm.db, engineRegistry(dm.db, fp.providers(), now), "news_impact_analysis.json")
+	e := enginetest.Start(t, dm.DB, engineRegistry(dm.DB, fp.providers(), now), "news_impact_analysis.json")
 	if _, err := e.Engine.Replay(ctx, orchestrator.ReplayRequest{DeadLetterID: dls[0].ID, RequestedBy: "test"}); err != nil {
 		t.Fatal(err)
 	}
-	d := waitRun(t, e, runID)
+	d := e.Wait(t, runID)
 	if d.Status != storage.RunSucceeded {
 		t.Fatalf("after the replay the run ended %s: %+v", d.Status, d.Errors)
 	}
 	var stored int
-	if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM news_items WHERE provider = 'newsapi' AND fetched_at = $1
+	if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM news_items WHERE provider = 'newsapi' AND fetched_at = $1
 		AND security_id IN (SELECT security_id FROM lots WHERE portfolio_id = $2 AND quantity_open > 0)`, []any{now, cad.ID}, &stored); err != nil {
 		t.Fatal(err)
 	}
-	valued := decodeOutput[analyst.ValuedPositionsOutput](t, d.Outputs["valued"])
-	news := decodeOutput[harvester.SearchNewsOutput](t, d.Outputs["news"])
-	impact := decodeOutput[harvester.ImpactOutput](t, d.Outputs["impact"])
+	valued := enginetest.Output[analyst.ValuedPositionsOutput](t, d, "valued")
+	news := enginetest.Output[harvester.SearchNewsOutput](t, d, "news")
+	impact := enginetest.Output[harvester.ImpactOutput](t, d, "impact")
 	// Two fixture articles per held security (title and summary mentions).
 	if stored != 2*len(valued.Positions) || fp.calls(agents.ProviderNewsAPI) == 0 {
 		t.Errorf("stored %d NewsAPI items for %d positions", stored, len(valued.Positions))
@@ -156,7 +114,7 @@ func TestNewsImpactEndToEnd(t *testing.T) {
 	sum, n := map[string]float64{}, map[string]int{}
 	for _, it := range news.Items {
 		var s *float64
-		if err := dm.db.QueryRow(ctx, `SELECT sentiment FROM news_items WHERE security_id = $1 AND url = $2`, []any{it.SecurityID, it.URL}, &s); err != nil {
+		if err := dm.DB.QueryRow(ctx, `SELECT sentiment FROM news_items WHERE security_id = $1 AND url = $2`, []any{it.SecurityID, it.URL}, &s); err != nil {
 			t.Fatal(err)
 		}
 		if (s == nil) != (it.Sentiment == nil) || (s != nil && *s != *it.Sentiment) {
@@ -177,11 +135,11 @@ func TestNewsImpactEndToEnd(t *testing.T) {
 	if s := stepOf(d, "alert"); s.Status != storage.StepSkipped {
 		t.Errorf("alert step %s; create_alert is false by default", s.Status)
 	}
-	enginetest.Golden(t, d, "news_impact_analysis", *update)
+	enginetest.Golden(t, d, "news_impact_analysis", agenttest.Update())
 
 	// With create_alert, the run user's alert fires: |0.099| ≥ 0.05.
 	var user string
-	if err := dm.db.QueryRow(ctx, `SELECT id::text FROM users WHERE email = 'admin@dawsos.example'`, nil, &user); err != nil {
+	if err := dm.DB.QueryRow(ctx, `SELECT id::text FROM users WHERE email = 'admin@dawsos.example'`, nil, &user); err != nil {
 		t.Fatal(err)
 	}
 	raw := map[string]json.RawMessage{"portfolio_id": json.RawMessage(`"` + cad.ID.String() + `"`), "create_alert": json.RawMessage("true")}
@@ -189,12 +147,12 @@ func TestNewsImpactEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	da := waitRun(t, e, sub.RunID)
-	alert := decodeOutput[struct {
+	da := e.Wait(t, sub.RunID)
+	alert := enginetest.Output[struct {
 		Crossed bool    `json:"crossed"`
 		Status  string  `json:"status"`
 		Value   float64 `json:"value"`
-	}](t, da.Outputs["alert"])
+	}](t, da, "alert")
 	if da.Status != storage.RunSucceeded || !alert.Crossed || alert.Status != "notified" || alert.Value != impact.PortfolioImpact {
 		t.Errorf("run with create_alert ended %s, alert %+v (impact %v)", da.Status, alert, impact.PortfolioImpact)
 	}
@@ -203,7 +161,7 @@ func TestNewsImpactEndToEnd(t *testing.T) {
 	// towards the breaker, and the sixth meets it open.
 	fp.fail[agents.ProviderNewsAPI].Store(500)
 	stale := now.Add(2 * time.Hour) // the news fetched above is stale by then
-	eb := enginetest.Start(t, dm.db, engineRegistry(dm.db, fp.providers(), stale), "news_impact_analysis.json")
+	eb := enginetest.Start(t, dm.DB, engineRegistry(dm.DB, fp.providers(), stale), "news_impact_analysis.json")
 	var codes []string
 	for range 6 {
 		d := eb.Run(t, "news_impact_analysis", asOf, inputs)
@@ -231,18 +189,18 @@ func TestCorporateActionsUpcomingEndToEnd(t *testing.T) {
 	t.Parallel()
 	dm := seedDemo(t)
 	ctx := context.Background()
-	e := enginetest.Start(t, dm.db, engineRegistry(dm.db, nil, now), "corporate_actions_upcoming.json")
+	e := enginetest.Start(t, dm.DB, engineRegistry(dm.DB, nil, now), "corporate_actions_upcoming.json")
 	for _, ccy := range []string{"CAD", "USD"} {
-		p := dm.ports[ccy]
-		d := e.Run(t, "corporate_actions_upcoming", demoEnd.Format(time.DateOnly), map[string]any{"portfolio_id": p.ID})
-		if d.Status != storage.RunSucceeded {
-			t.Fatalf("%s: ended %s: %+v", ccy, d.Status, d.Errors)
+		p := dm.Ports[ccy]
+		run := e.Run(t, "corporate_actions_upcoming", demoEnd.Format(time.DateOnly), map[string]any{"portfolio_id": p.ID})
+		if run.Status != storage.RunSucceeded {
+			t.Fatalf("%s: ended %s: %+v", ccy, run.Status, run.Errors)
 		}
-		up := decodeOutput[harvester.UpcomingOutput](t, d.Outputs["upcoming"])
-		imp := decodeOutput[harvester.CalculateImpactOutput](t, d.Outputs["impact"])
-		pos := decodeOutput[analyst.PositionsOutput](t, d.Outputs["positions"])
+		up := enginetest.Output[harvester.UpcomingOutput](t, run, "upcoming")
+		imp := enginetest.Output[harvester.CalculateImpactOutput](t, run, "impact")
+		pos := enginetest.Output[analyst.PositionsOutput](t, run, "positions")
 		var want int
-		if err := dm.db.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE event_date BETWEEN $2 AND $2::date + 90
+		if err := dm.DB.QueryRow(ctx, `SELECT count(*) FROM corporate_actions WHERE event_date BETWEEN $2 AND $2::date + 90
 			AND security_id IN (SELECT security_id FROM lots WHERE portfolio_id = $1 AND quantity_open > 0)`, []any{p.ID, demoEnd}, &want); err != nil {
 			t.Fatal(err)
 		}
@@ -252,19 +210,17 @@ func TestCorporateActionsUpcomingEndToEnd(t *testing.T) {
 		var held []heldQty
 		for _, q := range pos.Positions {
 			var qty decimal.Decimal
-			if err := dm.db.QueryRow(ctx, `SELECT sum(quantity_open) FROM lots WHERE portfolio_id = $1 AND security_id = $2 AND quantity_open > 0`,
+			if err := dm.DB.QueryRow(ctx, `SELECT sum(quantity_open) FROM lots WHERE portfolio_id = $1 AND security_id = $2 AND quantity_open > 0`,
 				[]any{p.ID, q.SecurityID}, &qty); err != nil {
 				t.Fatal(err)
 			}
 			held = append(held, heldQty{ID: q.SecurityID, Sym: q.Symbol, Qty: qty})
 		}
-		if total := handDividendCash(t, dm, pos.BaseCurrency, up.Actions, held); imp.DividendCashBase.Sub(total).Abs().GreaterThan(d2("0.000001")) {
+		if total := handDividendCash(t, dm, pos.BaseCurrency, up.Actions, held); imp.DividendCashBase.Sub(total).Abs().GreaterThan(d("0.000001")) {
 			t.Errorf("%s: dividend cash %s; by hand %s", ccy, imp.DividendCashBase, total)
 		}
 		if ccy == "CAD" {
-			enginetest.Golden(t, d, "corporate_actions_upcoming", *update)
+			enginetest.Golden(t, run, "corporate_actions_upcoming", agenttest.Update())
 		}
 	}
 }
-
-func d2(s string) decimal.Decimal { return decimal.RequireFromString(s) }
