@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,5 +56,43 @@ func TestE2ERunBatch(t *testing.T) {
 	out, err = cli("run", "--batch", file)
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 || !strings.Contains(out, "line 2") {
 		t.Fatalf("a line with an unknown field: %v\n%s; want exit 2 naming line 2", err, out)
+	}
+}
+
+// TestE2EBenchBurnDownAndRoundTrip runs the two closed-loop measurements
+// against a real server: the burn-down's runs are all in PostgreSQL,
+// succeeded, when it reports, and the round trip times each of its runs.
+func TestE2EBenchBurnDownAndRoundTrip(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	s.start()
+	bench := func(args ...string) []byte {
+		cmd := exec.Command(dawsosBinary(t), append([]string{"bench", "--pattern", "e2e_one", "--json", "--server", s.base}, args...)...)
+		cmd.Env = append(os.Environ(), "DAWSOS_TOKEN="+s.token)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("dawsos bench %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	var burn burnDownReport
+	if err := json.Unmarshal(bench("--burn-down", "300", "--batch-size", "100"), &burn); err != nil {
+		t.Fatal(err)
+	}
+	var succeeded, running int
+	db := s.database(t)
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'succeeded'), count(*) FILTER (WHERE status = 'running')
+		FROM runs WHERE pattern = 'e2e_one'`).Scan(&succeeded, &running); err != nil {
+		t.Fatal(err)
+	}
+	if burn.Runs != 300 || burn.NotSucceeded != 0 || burn.RunsPerS <= 0 || succeeded != 300 || running != 0 {
+		t.Fatalf("burn-down %+v; database: %d succeeded, %d running; want 300 succeeded and none running when it reports", burn, succeeded, running)
+	}
+	var rt roundTripReport
+	if err := json.Unmarshal(bench("--round-trip", "5"), &rt); err != nil {
+		t.Fatal(err)
+	}
+	if rt.Latency.Count != 5 || rt.Failed != 0 || rt.Latency.P50 <= 0 || rt.Latency.Max < rt.Latency.P50 {
+		t.Fatalf("round trip %+v", rt)
 	}
 }

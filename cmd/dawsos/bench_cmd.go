@@ -159,6 +159,9 @@ type benchFlags struct {
 	json        bool
 	mixJSON     string
 	reportEvery time.Duration
+	burnDown    int
+	batchSize   int
+	roundTrip   int
 }
 
 // waitGrace is added to the wait timeout for the client's own deadline:
@@ -204,9 +207,17 @@ token. A credential the server refuses shows as HTTP errors (401).
 
 ` + inputRules + `
 
+Two closed-loop modes take the definitions of the River peer benchmark
+instead: --burn-down N submits N runs through POST /v1/runs:batch
+(--batch-size a call) and reports runs/s from the first call until none of
+the pattern is running (the server's agents start at once, so the time
+includes the submissions); --round-trip N runs N runs one after the other
+and reports their latency, submission to recorded done.
+
 Example:
   dawsos bench --pattern portfolio_overview --input portfolio_id=7f1c9a3e-2d4b-4c1a-9e8f-0a1b2c3d4e5f \
-      --rate 50 --duration 60s --warmup 5s --json`,
+      --rate 50 --duration 60s --warmup 5s --json
+  dawsos bench --pattern e2e_one --burn-down 30000`,
 		Args: usageArgs(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runBenchCmd(cmd, g, f)
@@ -227,6 +238,9 @@ Example:
 	fl.BoolVar(&f.json, "json", false, "print one JSON report on stdout, no progress bar")
 	fl.StringVar(&f.mixJSON, "mix-json", "", `a mixed load instead of --pattern: a JSON list [{"pattern", "inputs", "weight"}], or @file`)
 	fl.DurationVar(&f.reportEvery, "report-every", 0, "print a line per period: runs ended, p50/p99, and the server's RSS, goroutines, pool and queues (from /metrics)")
+	fl.IntVar(&f.burnDown, "burn-down", 0, "instead of a rate: submit N runs through POST /v1/runs:batch and time until none is running")
+	fl.IntVar(&f.batchSize, "batch-size", 1000, "runs per batch call with --burn-down")
+	fl.IntVar(&f.roundTrip, "round-trip", 0, "instead of a rate: run N runs one after the other (?wait) and report their latency")
 	return cmd
 }
 
@@ -256,6 +270,10 @@ func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
 	switch {
 	case f.pattern == "":
 		return usageErrorf("--pattern (or --mix-json) is required")
+	case (f.burnDown > 0 || f.roundTrip > 0) && len(mix) > 0:
+		return usageErrorf("--burn-down and --round-trip run one --pattern, not a --mix-json")
+	case f.burnDown < 0 || f.roundTrip < 0:
+		return usageErrorf("--burn-down and --round-trip take a positive number of runs")
 	case f.rate <= 0 || math.IsInf(f.rate, 0) || math.IsNaN(f.rate):
 		return usageErrorf("--rate must be a positive number of runs per second, got %v", f.rate)
 	case f.duration <= 0:
@@ -281,6 +299,9 @@ func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
 		return err
 	}
 	defer c.close()
+	if f.burnDown > 0 || f.roundTrip > 0 {
+		return runClosedLoop(cmd, c, f, inputs)
+	}
 	cfg := benchConfig{
 		Server: c.base.String(), Pattern: f.pattern, Inputs: inputs, AsOfDate: f.asOf, AllowStalePack: f.allowStale, Rate: f.rate,
 		Duration: f.duration, Warmup: f.warmup, ConcurrencyLimit: f.limit, WaitTimeout: f.waitTimeout,
@@ -324,6 +345,48 @@ func runBenchCmd(cmd *cobra.Command, g *globals, f *benchFlags) error {
 		return &exitError{code: exitAPI, err: errors.New("no run ended; see the error counts")}
 	}
 	return nil
+}
+
+// runClosedLoop runs --burn-down or --round-trip and prints its report.
+func runClosedLoop(cmd *cobra.Command, c *apiClient, f *benchFlags, inputs map[string]json.RawMessage) error {
+	if f.burnDown > 0 && f.roundTrip > 0 {
+		return usageErrorf("--burn-down and --round-trip are two measurements; give one")
+	}
+	if f.batchSize < 1 {
+		return usageErrorf("--batch-size must be at least 1, got %d", f.batchSize)
+	}
+	body := submitRequest{Pattern: f.pattern, Inputs: inputs, AsOfDate: f.asOf, AllowStalePack: f.allowStale}
+	out := cmd.OutOrStdout()
+	if f.burnDown > 0 {
+		rep, err := runBurnDown(cmd.Context(), c, f.pattern, body, f.burnDown, f.batchSize)
+		if err != nil {
+			return err
+		}
+		if f.json {
+			return printJSON(out, rep)
+		}
+		fmt.Fprintf(out, "burn-down: %d runs of %s in batches of %d: submitted in %.2f s, all ended after %.2f s: %.0f runs/s (%d of 3 sampled not succeeded)\n",
+			rep.Runs, rep.Pattern, rep.BatchSize, rep.SubmitS, rep.ElapsedS, rep.RunsPerS, rep.NotSucceeded)
+		return nil
+	}
+	hc := withBearer(benchHTTPClient(1, f.waitTimeout), c.token)
+	rep, err := runRoundTrip(cmd.Context(), c, hc, f.pattern, body, f.roundTrip, f.waitTimeout)
+	if err != nil {
+		return err
+	}
+	if f.json {
+		return printJSON(out, rep)
+	}
+	l := rep.Latency
+	fmt.Fprintf(out, "round trip: %d runs of %s one at a time: p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms (%d not succeeded)\n",
+		l.Count, rep.Pattern, l.P50, l.P90, l.P99, l.Max, rep.Failed)
+	return nil
+}
+
+// thisMachine names the machine the load generator runs on.
+func thisMachine() benchMachine {
+	return benchMachine{NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version()}
 }
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -652,9 +715,8 @@ schedule:
 	}
 
 	rep := &benchReport{
-		Settings: cfg,
-		Machine: benchMachine{NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-			GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GoVersion: runtime.Version()},
+		Settings:     cfg,
+		Machine:      thisMachine(),
 		Counts:       col.counts,
 		Interrupted:  interrupted,
 		SendLagMaxMS: float64(maxLag) / float64(time.Millisecond),

@@ -148,7 +148,8 @@ func TestE2EBreakerDeadLettersAndReplay(t *testing.T) {
 	s.waitProbeDue(t, "test.flaky", time.Minute)
 	ok := s.submit("e2e_flaky", map[string]any{"key": "ok"})
 	if body := s.waitRun(ok, 30*time.Second); body["status"] != "succeeded" {
-		t.Fatalf("run %s after the fault was cleared: %v", ok, body["status"])
+		t.Fatalf("run %s after the fault was cleared: %v\nsteps: %v\nbreaker: %v\ndead letters: %v\nserver log:\n%s",
+			ok, body["status"], body["steps"], s.breaker(t, "test.flaky"), s.deadLetters(t)[:2], s.logBuf.String())
 	}
 	if b := s.breaker(t, "test.flaky"); b["state"] != "closed" {
 		t.Fatalf("breaker %v after a good probe; want closed", b)
