@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,34 +25,95 @@ import (
 	"github.com/dawsos/dawsos/storage/pgtest"
 )
 
-// runToEnd submits a one-step run of test.noop and waits for its end.
+// runToEnd submits a one-step run of test.noop and waits for its end, as
+// an outside subscriber learns it: the run.completed event, which the
+// engine publishes only once the run's end is committed. Waiting on the
+// bus rather than polling PostgreSQL keeps the benchmark's own reads off
+// the server it measures.
 func runToEnd(b *testing.B, e *env) time.Duration {
 	start := time.Now()
 	s, err := e.engine.Submit(context.Background(), orchestrator.SubmitRequest{Pattern: "one"})
 	if err != nil {
 		b.Fatal(err)
 	}
-	for {
-		changed, stop := e.engine.Changed(s.RunID)
-		var status string
-		err := e.db.QueryRow(context.Background(), `SELECT status FROM runs WHERE id = $1`, []any{s.RunID}, &status)
-		if err != nil {
-			b.Fatal(err)
+	select {
+	case status := <-completionsOf(b, e).wait(s.RunID):
+		if status != storage.RunSucceeded {
+			b.Fatalf("run %s ended %s", s.RunID, status)
 		}
-		if status != storage.RunRunning {
-			stop()
-			if status != storage.RunSucceeded {
-				b.Fatalf("run %s ended %s", s.RunID, status)
-			}
-			return time.Since(start)
-		}
-		select {
-		case <-changed:
-		case <-time.After(5 * time.Second):
-			b.Fatalf("run %s did not end within 5s", s.RunID)
-		}
-		stop()
+		return time.Since(start)
+	case <-time.After(10 * time.Second):
+		b.Fatalf("run %s did not end within 10s", s.RunID)
+		return 0
 	}
+}
+
+// completions hands each run.completed event of an env to the waiter of
+// its run, or keeps it until one comes.
+type completions struct {
+	mu      sync.Mutex
+	waiters map[string]chan string
+	arrived map[string]string
+}
+
+var (
+	completionsMu  sync.Mutex
+	completionsFor = map[*env]*completions{}
+)
+
+func completionsOf(b *testing.B, e *env) *completions {
+	completionsMu.Lock()
+	defer completionsMu.Unlock()
+	if c, ok := completionsFor[e]; ok {
+		return c
+	}
+	c := &completions{waiters: map[string]chan string{}, arrived: map[string]string{}}
+	sub, err := e.bus.Conn.Subscribe(bus.EventSubject("*", "run.completed"), func(m *nats.Msg) {
+		var ev struct {
+			RunID string `json:"run_id"`
+			Data  struct {
+				Status string `json:"status"`
+			} `json:"data"`
+		}
+		if json.Unmarshal(m.Data, &ev) != nil {
+			return
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if w, ok := c.waiters[ev.RunID]; ok {
+			delete(c.waiters, ev.RunID)
+			w <- ev.Data.Status
+			return
+		}
+		c.arrived[ev.RunID] = ev.Data.Status
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := e.bus.Conn.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = sub.Unsubscribe()
+		completionsMu.Lock()
+		delete(completionsFor, e)
+		completionsMu.Unlock()
+	})
+	completionsFor[e] = c
+	return c
+}
+
+func (c *completions) wait(runID string) <-chan string {
+	ch := make(chan string, 1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.arrived[runID]; ok {
+		delete(c.arrived, runID)
+		ch <- st
+		return ch
+	}
+	c.waiters[runID] = ch
+	return ch
 }
 
 func reportLatencies(b *testing.B, lat []time.Duration) {
@@ -81,7 +143,7 @@ func BenchmarkRunOneStep(b *testing.B) {
 // reports sustained steps per second.
 func BenchmarkRunOneStepInFlight64(b *testing.B) {
 	productionGC(b)
-	e := setup(b, envOpts{concurrency: 32, pool: 32})
+	e := setup(b, envOpts{concurrency: 32, pool: 32, resultConcurrency: resultConcurrencyFromEnv(16)})
 	runToEnd(b, e)
 	cpu := newCPUMeter(b, e)
 	const inflight = 64
@@ -189,6 +251,15 @@ func BenchmarkSteadyState(b *testing.B) {
 	// The statements include the benchmark's own status reads (about two
 	// per run).
 	b.ReportMetric(float64(e.db.Statements()-stmts)/float64(b.N), "stmts/run")
+}
+
+// resultConcurrencyFromEnv lets DAWSOS_BENCH_RESULT_CONCURRENCY override a
+// benchmark's orchestrator.result_concurrency.
+func resultConcurrencyFromEnv(def int) int {
+	if v, err := strconv.Atoi(os.Getenv("DAWSOS_BENCH_RESULT_CONCURRENCY")); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
 
 // productionGC runs the benchmark with the garbage collector's target

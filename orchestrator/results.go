@@ -137,13 +137,12 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 	sort.Strings(ids)
 	plans := map[string]*dispatchPlan{}
 	var unknown []bus.StepResult
-	err := e.db.Tx(ctx, func(tx pgx.Tx) error {
-		clear(plans)
-		unknown = unknown[:0]
-		runs, steps, err := storage.LoadRunsForUpdate(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
+	// Two round trips: BEGIN with the locked reads, then the writes with
+	// COMMIT.
+	reads := &pgx.Batch{}
+	locked := storage.QueueLoadRunsForUpdate(reads, ids)
+	err := e.db.PipelinedTx(ctx, reads, func(tx storage.Querier) (*pgx.Batch, error) {
+		runs, steps := locked.Runs, locked.Steps
 		b := &pgx.Batch{}
 		var changes []storage.RunChanges
 		var changed []*dispatchPlan
@@ -171,7 +170,7 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 				continue // an ended run: the result changes nothing
 			}
 			if err != nil {
-				return err
+				return nil, err
 			}
 			plan := e.decideResults(ctx, st, byRun[id], b)
 			if plan == nil {
@@ -187,10 +186,7 @@ func (e *Engine) applyResults(ctx context.Context, results []bus.StepResult) err
 		for i, evs := range storage.QueueManyRunChanges(b, changes) {
 			changed[i].events = evs
 		}
-		if b.Len() == 0 {
-			return nil
-		}
-		return tx.SendBatch(ctx, b).Close()
+		return b, nil
 	})
 	if err != nil {
 		return err

@@ -535,26 +535,39 @@ func QueueManyRunChanges(b *pgx.Batch, cs []RunChanges) [][]EventRow {
 // trip. Ids that name no run are absent from the result.
 func LoadRunsForUpdate(ctx context.Context, q Querier, ids []string) (map[string]RunRow, map[string][]StepRow, error) {
 	b := &pgx.Batch{}
-	runs := make(map[string]RunRow, len(ids))
-	steps := make(map[string][]StepRow, len(ids))
+	l := QueueLoadRunsForUpdate(b, ids)
+	if err := q.SendBatch(ctx, b).Close(); err != nil {
+		return nil, nil, fmt.Errorf("load %d runs: %w", len(ids), err)
+	}
+	return l.Runs, l.Steps, nil
+}
+
+// LockedRuns are runs read by QueueLoadRunsForUpdate, filled in when its
+// batch is closed.
+type LockedRuns struct {
+	Runs  map[string]RunRow
+	Steps map[string][]StepRow
+}
+
+// QueueLoadRunsForUpdate adds to b the statements of LoadRunsForUpdate, for
+// a caller that sends them with others (storage.PipelinedTx).
+func QueueLoadRunsForUpdate(b *pgx.Batch, ids []string) *LockedRuns {
+	l := &LockedRuns{Runs: make(map[string]RunRow, len(ids)), Steps: make(map[string][]StepRow, len(ids))}
 	b.Queue(`SELECT `+runCols+` FROM runs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, ids).Query(func(rows pgx.Rows) error {
 		rs, err := collect(rows, scanRun)
 		for _, r := range rs {
-			runs[r.ID] = r
+			l.Runs[r.ID] = r
 		}
 		return err
 	})
 	b.Queue(`SELECT `+stepCols+` FROM run_steps WHERE run_id = ANY($1::uuid[]) ORDER BY run_id, seq`, ids).Query(func(rows pgx.Rows) error {
 		ss, err := collect(rows, scanStep)
 		for _, s := range ss {
-			steps[s.RunID] = append(steps[s.RunID], s)
+			l.Steps[s.RunID] = append(l.Steps[s.RunID], s)
 		}
 		return err
 	})
-	if err := q.SendBatch(ctx, b).Close(); err != nil {
-		return nil, nil, fmt.Errorf("load %d runs: %w", len(ids), err)
-	}
-	return runs, steps, nil
+	return l
 }
 
 // LoadRunForUpdate locks a run and reads it with its steps in one round
