@@ -50,3 +50,34 @@ func TestAcquireTimeout(t *testing.T) {
 	}
 	c.Release()
 }
+
+// TestPlanCacheMode checks that the pool's sessions run with the configured
+// plan_cache_mode: custom plans by default, the server's own setting for
+// "auto", and a mode written in the URL wins over the field.
+func TestPlanCacheMode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	for _, tc := range []struct {
+		name, url, mode, want string
+	}{
+		{"default", url, "", "force_custom_plan"},
+		{"auto keeps the server's", url, "auto", "auto"},
+		{"generic", url, "force_generic_plan", "force_generic_plan"},
+		{"url wins", url + "&plan_cache_mode=force_generic_plan", "force_custom_plan", "force_generic_plan"},
+	} {
+		db, err := storage.Open(ctx, storage.PoolConfig{URL: tc.url, MaxConns: 2, AcquireTimeout: 5 * time.Second, PlanCacheMode: tc.mode})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var got string
+		err = db.Pool().QueryRow(ctx, "SHOW plan_cache_mode").Scan(&got)
+		db.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: plan_cache_mode %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -66,7 +66,7 @@ func openDatabase(ctx context.Context, cfg Config, log *slog.Logger) (*storage.M
 		}
 		url = m.URL()
 	}
-	db, err := storage.Open(ctx, storage.PoolConfig{URL: url, MaxConns: cfg.Database.MaxConns, AcquireTimeout: cfg.Database.AcquireTimeout})
+	db, err := storage.Open(ctx, storage.PoolConfig{URL: url, MaxConns: cfg.Database.MaxConns, AcquireTimeout: cfg.Database.AcquireTimeout, PlanCacheMode: cfg.Database.PlanCacheMode})
 	if err != nil {
 		stopManaged(m)
 		return nil, nil, fmt.Errorf("database unreachable: %w", err)

@@ -62,6 +62,7 @@ type DatabaseConfig struct {
 	URL            string        `koanf:"url"`
 	MaxConns       int32         `koanf:"max_conns"`
 	AcquireTimeout time.Duration `koanf:"acquire_timeout"`
+	PlanCacheMode  string        `koanf:"plan_cache_mode"`
 	BinDir         string        `koanf:"bin_dir"`
 	ManagedPort    int           `koanf:"managed_port"`
 }
@@ -187,7 +188,7 @@ func defaultConfig() Config {
 		DataDir:  "./var",
 		Log:      LogConfig{Level: "info", Format: "text"},
 		Server:   ServerConfig{Listen: "127.0.0.1:8080", BodyLimit: 1 << 20, WaitMax: 60 * time.Second, BatchMax: 1000, RequestTimeout: 30 * time.Second, Metrics: ingress.MetricsLoopback},
-		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second},
+		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second, PlanCacheMode: "force_custom_plan"},
 		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1, MaxMessageBytes: 1 << 20},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
 		Steps: StepsConfig{
@@ -419,6 +420,11 @@ func (c Config) validate() error {
 	}
 	if c.Database.AcquireTimeout <= 0 {
 		bad("database.acquire_timeout", "must be positive")
+	}
+	switch c.Database.PlanCacheMode {
+	case "auto", "force_custom_plan", "force_generic_plan":
+	default:
+		bad("database.plan_cache_mode", "%q is not auto, force_custom_plan or force_generic_plan", c.Database.PlanCacheMode)
 	}
 	if c.NATS.QueueStorage != "file" && c.NATS.QueueStorage != "memory" {
 		bad("nats.queue_storage", "%q is not file or memory", c.NATS.QueueStorage)

@@ -42,6 +42,7 @@ func TestConfigErrors(t *testing.T) {
 		{"bad capability name", "capabilities:\n  Bad*Name:\n    timeout: 1s\n", "capabilities"},
 		{"bad log level", "log:\n  level: loud\n", "log.level"},
 		{"zero request timeout", "server:\n  request_timeout: 0s\n", "server.request_timeout"},
+		{"unknown plan cache mode", "database:\n  plan_cache_mode: sometimes\n", "database.plan_cache_mode"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

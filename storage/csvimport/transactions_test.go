@@ -229,4 +229,3 @@ func TestBuildTransaction(t *testing.T) {
 		})
 	}
 }
-
