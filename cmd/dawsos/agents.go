@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/agents/analyst"
+	"github.com/dawsos/dawsos/agents/claude"
 	"github.com/dawsos/dawsos/agents/harvester"
 	"github.com/dawsos/dawsos/agents/macro"
 	"github.com/dawsos/dawsos/agents/optimizer"
@@ -23,6 +24,7 @@ var agentList = []agents.Constructor{
 	macro.New,
 	harvester.New,
 	reports.New,
+	claude.New,
 }
 
 // extraAgents are agents compiled in by build tags (the test agent of
