@@ -180,6 +180,20 @@ func (b *Breaker) Reset() {
 	})
 }
 
+// ForceOpen opens the breaker now (operator action), on every process
+// sharing it, as if its threshold had just been reached: steps fail fast
+// until OpenFor has passed, then one probe goes through as usual. A
+// probe in flight loses its slot; its report is ignored.
+func (b *Breaker) ForceOpen() {
+	now := b.now()
+	b.change(func(r *breakerRecord) bool {
+		opens := r.Opens
+		*r = breakerRecord{Opens: opens}
+		r.trip(now)
+		return true
+	})
+}
+
 // prober names this process as the holder of a probe slot.
 func (b *Breaker) prober() string {
 	if b.set == nil {

@@ -186,6 +186,16 @@ func TestClusterBreakerResetAndListing(t *testing.T) {
 	if s := worker.Get("x.flaky", 0).Snapshot(); s.Opens != 1 || s.ConsecutiveFailures != 0 {
 		t.Fatalf("after reset %+v; want opens kept (1), no failures", s)
 	}
+	// Forced open from the process that runs none of its steps: the
+	// worker fails fast, and the opening is counted.
+	b.ForceOpen()
+	eventually(t, "the forced opening seen by the worker", func() bool { return worker.Get("x.flaky", 0).Snapshot().State == BreakerOpen })
+	if ok, _ := worker.Get("x.flaky", 0).Allow(); ok {
+		t.Fatal("a forced-open breaker let a step through before its open time")
+	}
+	if s := worker.Get("x.flaky", 0).Snapshot(); s.Opens != 2 || s.ProbeAt == nil {
+		t.Fatalf("after force-open %+v; want opens 2 and a probe time", s)
+	}
 }
 
 // TestClusterBreakerProbeLease: a probe whose process dies without

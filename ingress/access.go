@@ -98,6 +98,7 @@ var routeAccess = map[string]access{
 	"GET /v1/capabilities":                {role: RoleViewer},
 	"GET /v1/breakers":                    {role: RoleViewer},
 	"POST /v1/breakers/:capability/reset": {role: RoleManager, action: "breaker.reset", resource: "breaker::capability"},
+	"POST /v1/breakers/:capability/open":  {role: RoleManager, action: "breaker.force_open", resource: "breaker::capability"},
 	"GET /v1/dlq":                         {role: RoleViewer},
 	"POST /v1/dlq/replay":                 {role: RoleManager, action: "dlq.replay_capability", resource: "dead_letters"},
 	"GET /v1/dlq/:id":                     {role: RoleViewer, object: owned(storage.OwnedDeadLetter, "id")},
@@ -111,6 +112,28 @@ var routeAccess = map[string]access{
 	"POST /v1/portfolios/:id/transactions\\:import": {role: RoleUser, object: owned(storage.OwnedPortfolio, "id"),
 		action: "portfolio.import_transactions", resource: "portfolio::id"},
 	"POST /v1/prices\\:import": {role: RoleManager, action: "prices.import", resource: "prices"},
+
+	// The web console (ingress/console.go): its pages read what the API
+	// reads, under the same roles; its actions are the API's routes above,
+	// called from the page, plus the login and logout forms and the
+	// replay check (which changes nothing).
+	"GET /assets/console.css": {role: rolePublic},
+	"GET /assets/console.js":  {role: rolePublic},
+	"GET /assets/icon.svg":    {role: rolePublic},
+	"GET /login":              {role: rolePublic},
+	"POST /login":             {role: rolePublic, action: "auth.login", resource: "session"},
+	"POST /logout":            {role: RoleViewer, action: "auth.logout", resource: "session"},
+	"GET /":                   {role: RoleViewer},
+	"GET /runs":               {role: RoleViewer},
+	"GET /runs/:id":           {role: RoleViewer, object: owned(storage.OwnedRun, "id")},
+	"GET /capabilities":       {role: RoleViewer},
+	"GET /dlq":                {role: RoleViewer},
+	"GET /dlq/:id":            {role: RoleViewer, object: owned(storage.OwnedDeadLetter, "id")},
+	"POST /dlq/:id/check":     {role: RoleManager, object: owned(storage.OwnedDeadLetter, "id")},
+	"GET /patterns":           {role: RoleViewer},
+	"GET /patterns/:id":       {role: RoleViewer},
+	"GET /portfolios":         {role: RoleViewer},
+	"GET /portfolios/:id":     {role: RoleViewer, object: owned(storage.OwnedPortfolio, "id")},
 }
 
 // RouteRule describes a route's rule for the tests that walk the router:

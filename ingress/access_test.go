@@ -98,7 +98,7 @@ func requestFor(e *env, key string, obj objects) (method, path, body, ctype stri
 			parts[i] = "test.add_one"
 		case p == ":id" && kind != "":
 			parts[i] = obj[kind]
-		case p == ":id" && strings.HasPrefix(path, "/v1/patterns/"):
+		case p == ":id" && (strings.HasPrefix(path, "/v1/patterns/") || strings.HasPrefix(path, "/patterns/")):
 			parts[i] = "test_chain"
 		case p == ":id":
 			parts[i] = e.users.other.ID.String()

@@ -77,15 +77,26 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err := decodeBody(c, &body, false); err != nil {
 		return err
 	}
-	email := normalizeEmail(body.Email)
-	if err := checkCredentials(email, body.Password); err != nil {
+	u, err := s.checkLogin(c, body.Email, body.Password)
+	if err != nil {
 		return err
+	}
+	return s.startSession(c, u)
+}
+
+// checkLogin is the password check of every login, the API's and the
+// console's: it returns the user whose email and password these are, or
+// the one answer for a wrong pair (or the limiter's 429).
+func (s *Server) checkLogin(c *fiber.Ctx, rawEmail, password string) (storage.User, error) {
+	email := normalizeEmail(rawEmail)
+	if err := checkCredentials(email, password); err != nil {
+		return storage.User{}, err
 	}
 	addr := c.IP()
 	if wait, blocked := s.limiter.blocked(email, addr); blocked {
 		secs := int(wait.Round(time.Second) / time.Second)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(max(secs, 1)))
-		return agents.Errorf(agents.CodeRateLimited, "too many failed logins for this account or from this address; retry in %d s", max(secs, 1))
+		return storage.User{}, agents.Errorf(agents.CodeRateLimited, "too many failed logins for this account or from this address; retry in %d s", max(secs, 1))
 	}
 	setAuditDetails(c, map[string]any{"email": email})
 	ctx := c.UserContext()
@@ -97,23 +108,23 @@ func (s *Server) login(c *fiber.Ctx) error {
 	})
 	known := err == nil
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return err
+		return storage.User{}, err
 	}
 	hash := s.dummyHash
 	if known && u.Active {
 		hash = []byte(u.PasswordHash)
 	}
-	matched := bcrypt.CompareHashAndPassword(hash, []byte(body.Password)) == nil
+	matched := bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	if !matched || !known || !u.Active {
 		s.limiter.failed(email, addr)
 		if known {
 			setAuditUser(c, u.ID)
 		}
-		return errBadLogin
+		return storage.User{}, errBadLogin
 	}
 	s.limiter.succeeded(email)
 	setAuditUser(c, u.ID)
-	return s.startSession(c, u)
+	return u, nil
 }
 
 // checkCredentials refuses what cannot be a login before any lookup.
@@ -140,13 +151,23 @@ func checkCredentials(email, password string) error {
 // startSession opens a login session for u, with its first refresh token,
 // and answers both tokens.
 func (s *Server) startSession(c *fiber.Ctx, u storage.User) error {
-	ctx := c.UserContext()
-	sessionID := uuid.New()
-	refresh, hash, err := newSecret(refreshTokenPrefix)
+	sessionID, refresh, expires, err := s.openSession(c, u)
 	if err != nil {
 		return err
 	}
-	expires := time.Now().Add(s.cfg.Auth.RefreshTTL).UTC()
+	return s.answerTokens(c, u.ID, u.Email, u.Role, sessionID, refresh, expires)
+}
+
+// openSession records a login session for u with its first refresh token,
+// audited in the same transaction.
+func (s *Server) openSession(c *fiber.Ctx, u storage.User) (sessionID uuid.UUID, refresh string, expires time.Time, err error) {
+	ctx := c.UserContext()
+	sessionID = uuid.New()
+	refresh, hash, err := newSecret(refreshTokenPrefix)
+	if err != nil {
+		return uuid.Nil, "", time.Time{}, err
+	}
+	expires = time.Now().Add(s.cfg.Auth.RefreshTTL).UTC()
 	err = s.deps.DB.Tx(ctx, func(tx pgx.Tx) error {
 		if err := storage.CreateSession(ctx, tx, sessionID, u.ID, expires, hash); err != nil {
 			return err
@@ -154,9 +175,9 @@ func (s *Server) startSession(c *fiber.Ctx, u storage.User) error {
 		return storage.Audit(ctx, tx, "session:"+sessionID.String())
 	})
 	if err != nil {
-		return err
+		return uuid.Nil, "", time.Time{}, err
 	}
-	return s.answerTokens(c, u.ID, u.Email, u.Role, sessionID, refresh, expires)
+	return sessionID, refresh, expires, nil
 }
 
 func (s *Server) answerTokens(c *fiber.Ctx, user uuid.UUID, email, role string, session uuid.UUID, refresh string, refreshExpires time.Time) error {
@@ -251,10 +272,19 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	if err := decodeBody(c, &body, true); err != nil {
 		return err
 	}
-	p := principalOf(c)
+	if err := s.endSessions(c, principalOf(c), body.RefreshToken, body.All); err != nil {
+		return err
+	}
+	return c.SendStatus(http.StatusNoContent)
+}
+
+// endSessions is every logout's change, the API's and the console's: the
+// session of the credential used, the session of refreshToken when it is
+// the caller's, and with all every session of the caller.
+func (s *Server) endSessions(c *fiber.Ctx, p *Principal, refreshToken string, all bool) error {
 	ctx := c.UserContext()
 	err := s.deps.DB.Tx(ctx, func(tx pgx.Tx) error {
-		if body.All {
+		if all {
 			if _, err := storage.RevokeUserSessions(ctx, tx, p.UserID, storage.SessionLoggedOut); err != nil {
 				return err
 			}
@@ -264,8 +294,8 @@ func (s *Server) logout(c *fiber.Ctx) error {
 				return err
 			}
 		}
-		if body.RefreshToken != "" {
-			sid, owner, err := storage.SessionOfRefreshToken(ctx, tx, hashSecret(body.RefreshToken))
+		if refreshToken != "" {
+			sid, owner, err := storage.SessionOfRefreshToken(ctx, tx, hashSecret(refreshToken))
 			switch {
 			case errors.Is(err, storage.ErrNotFound):
 				// Nothing to end; the answer does not say so.
@@ -283,7 +313,7 @@ func (s *Server) logout(c *fiber.Ctx) error {
 		return err
 	}
 	s.auth.forget()
-	return c.SendStatus(http.StatusNoContent)
+	return nil
 }
 
 // meView says who the caller is and by which credential.

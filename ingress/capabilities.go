@@ -57,6 +57,18 @@ func (s *Server) listBreakers(c *fiber.Ctx) error {
 // resetBreaker closes a capability's breaker, on every process sharing
 // it. A capability no process has run yet has no breaker: 404.
 func (s *Server) resetBreaker(c *fiber.Ctx) error {
+	return s.breakerAction(c, "reset", (*bus.Breaker).Reset)
+}
+
+// forceOpenBreaker is POST /v1/breakers/{capability}/open: the breaker
+// opens now, for its open time, then probes as usual.
+func (s *Server) forceOpenBreaker(c *fiber.Ctx) error {
+	return s.breakerAction(c, "forced open", (*bus.Breaker).ForceOpen)
+}
+
+// breakerAction applies an operator's action to a capability's breaker and
+// answers its state.
+func (s *Server) breakerAction(c *fiber.Ctx, what string, act func(*bus.Breaker)) error {
 	name := c.Params("capability")
 	var b *bus.Breaker
 	ok := false
@@ -67,7 +79,7 @@ func (s *Server) resetBreaker(c *fiber.Ctx) error {
 		return &capabilityError{capability: name, err: &agents.Error{Code: agents.CodeNotFound,
 			Message: fmt.Sprintf("there is no breaker for capability %q: no process has run it", name), Field: "capability"}}
 	}
-	b.Reset()
-	s.log.Info("breaker reset", "capability", name, "correlation_id", correlationOf(c))
+	act(b)
+	s.log.Info("breaker "+what, "capability", name, "correlation_id", correlationOf(c))
 	return writeJSON(c, http.StatusOK, b.Snapshot())
 }

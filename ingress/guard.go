@@ -76,7 +76,11 @@ func (s *Server) guard(rule access) fiber.Handler {
 			// token in the header works, and a probe costs no lookup.
 			return s.audited(c, rule, nil, nil)
 		}
-		p, err := s.auth.authenticate(c.UserContext(), c.Get(fiber.HeaderAuthorization))
+		cred, err := credentialOf(c)
+		if err != nil {
+			return err
+		}
+		p, err := s.auth.authenticate(c.UserContext(), cred)
 		if err != nil {
 			return err
 		}

@@ -126,6 +126,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		s.log.Error("request failed", "err", err, "correlation_id", cid, "method", c.Method(), "path", c.Path())
 	}
 	p.CorrelationID = cid
+	if s.consoleError(c, p) {
+		return nil
+	}
 	s.writeProblem(c, p)
 	return nil
 }

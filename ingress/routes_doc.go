@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+
+	"github.com/dawsos/dawsos/console"
 )
 
 // What each route reads from the request besides its path: the JSON body's
@@ -27,6 +29,10 @@ var (
 		"POST /v1/auth/keys":                            keyBody{},
 		"POST /v1/users":                                newUserBody{},
 		"PATCH /v1/users/:id":                           userPatch{},
+		// The console's forms and its replay check (ingress/console.go).
+		"POST /login":         "form",
+		"POST /logout":        "form",
+		"POST /dlq/:id/check": console.CheckBody{},
 	}
 	queryOf = map[string][]string{
 		"POST /v1/runs":           {"wait"},
@@ -50,6 +56,10 @@ func RouteInputs(key string) (bodyFields []string, csv bool, query []string) {
 		return nil, false, query
 	}
 	if s, isText := b.(string); isText {
+		if s == "form" {
+			// A form's fields are read by name; none is JSON.
+			return []string{}, false, query
+		}
 		return nil, s == "text/csv", query
 	}
 	t := reflect.TypeOf(b)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/dawsos/dawsos/agents"
 	"github.com/dawsos/dawsos/bus"
+	"github.com/dawsos/dawsos/console"
 	"github.com/dawsos/dawsos/orchestrator"
 	"github.com/dawsos/dawsos/patterns"
 	"github.com/dawsos/dawsos/storage"
@@ -84,6 +85,9 @@ type Config struct {
 	// Metrics says who may scrape /metrics without a token:
 	// MetricsLoopback (the default), MetricsOpen or MetricsToken.
 	Metrics string
+	// DisableConsole turns the web console at / off (console.enabled:
+	// false); it is served by default.
+	DisableConsole bool
 }
 
 // AuthConfig is the auth section of the configuration.
@@ -128,6 +132,8 @@ type Server struct {
 	// routeErrs those it refused for want of a rule.
 	guardedKeys map[string]bool
 	routeErrs   []string
+	// console renders the web console's pages; nil when it is off.
+	console *console.Console
 }
 
 // New builds the app and registers the ingress's metrics collectors on
@@ -176,6 +182,14 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		auth:      newAuthenticator(cfg.Auth.Signer, deps.DB, cfg.Auth.CacheTTL),
 		limiter:   newLoginLimiter(cfg.Auth.LoginWindow, cfg.Auth.LoginFailures, cfg.Auth.LoginFailuresPerAddress),
 		dummyHash: dummy, guardedKeys: map[string]bool{}}
+	if !cfg.DisableConsole {
+		var bs console.BreakerSource
+		if deps.Breakers != nil {
+			bs = deps.Breakers
+		}
+		s.console = console.New(console.Deps{Engine: deps.Engine, Patterns: deps.Patterns, Registry: deps.Registry,
+			Catalog: deps.Catalog, Breakers: bs, DB: deps.DB, Logger: deps.Logger})
+	}
 	if deps.Registerer != nil {
 		if err := registerCollectors(deps.Registerer, deps.DB); err != nil {
 			return nil, err
@@ -230,6 +244,7 @@ func (s *Server) routes() {
 	v1.Get("/capabilities", s.listCapabilities)
 	v1.Get("/breakers", s.listBreakers)
 	v1.Post("/breakers/:capability/reset", s.resetBreaker)
+	v1.Post("/breakers/:capability/open", s.forceOpenBreaker)
 
 	v1.Get("/dlq", s.listDeadLetters)
 	v1.Post("/dlq/replay", s.replayCapability)
@@ -239,6 +254,8 @@ func (s *Server) routes() {
 
 	registerPortfolioRoutes(v1, s.deps)
 	s.registerPortfolioWriteRoutes(v1)
+
+	s.registerConsoleRoutes(a)
 }
 
 // checkRoutes refuses a server with a route that has no access rule, or

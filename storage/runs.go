@@ -149,6 +149,15 @@ type RunFilter struct {
 	Status  string
 	// UserID, when set, keeps the runs that user submitted.
 	UserID string
+	// Portfolio keeps the runs whose portfolio_id input it is.
+	Portfolio string
+	// Capability keeps the runs with a step of that capability.
+	Capability string
+	// Failing keeps the runs with a failed or dead-lettered step whose id
+	// or capability it is.
+	Failing string
+	// Since and Before bound created_at: Since <= created_at < Before.
+	Since  *time.Time
 	Before *time.Time
 	Limit  int
 }
@@ -160,8 +169,12 @@ func ListRuns(ctx context.Context, q Querier, f RunFilter) ([]RunRow, error) {
 	}
 	rows, err := q.Query(ctx, `SELECT `+runCols+` FROM runs
 		WHERE ($1 = '' OR pattern = $1) AND ($2 = '' OR status = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
-			AND ($5 = '' OR user_id = $5)
-		ORDER BY created_at DESC LIMIT $4`, f.Pattern, f.Status, f.Before, f.Limit, f.UserID)
+			AND ($5 = '' OR user_id = $5) AND ($6 = '' OR inputs->>'portfolio_id' = $6)
+			AND ($7::timestamptz IS NULL OR created_at >= $7)
+			AND ($8 = '' OR EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.capability = $8))
+			AND ($9 = '' OR EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id
+				AND s.status IN ('failed', 'dead_lettered') AND (s.step_id = $9 OR s.capability = $9)))
+		ORDER BY created_at DESC LIMIT $4`, f.Pattern, f.Status, f.Before, f.Limit, f.UserID, f.Portfolio, f.Since, f.Capability, f.Failing)
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}

@@ -37,6 +37,12 @@ type Config struct {
 	Capabilities map[string]CapabilityConfig `koanf:"capabilities"`
 	Auth         AuthConfig                  `koanf:"auth"`
 	Providers    ProvidersConfig             `koanf:"providers"`
+	Console      ConsoleConfig               `koanf:"console"`
+}
+
+// ConsoleConfig is the web console served at /.
+type ConsoleConfig struct {
+	Enabled bool `koanf:"enabled"`
 }
 
 // LogConfig selects the log level and format.
@@ -191,6 +197,7 @@ func defaultConfig() Config {
 		Database: DatabaseConfig{MaxConns: 16, AcquireTimeout: 5 * time.Second, PlanCacheMode: "force_custom_plan"},
 		NATS:     NATSConfig{QueueStorage: "file", MaxMemory: 256 << 20, MaxStore: 8 << 30, Replicas: 1, MaxMessageBytes: 1 << 20},
 		Breakers: BreakersConfig{Failures: 5, OpenFor: 60 * time.Second},
+		Console:  ConsoleConfig{Enabled: true},
 		Steps: StepsConfig{
 			Timeout: 30 * time.Second, MaxAttempts: 3, InitialBackoff: time.Second, Concurrency: 4, CancelGrace: 5 * time.Second,
 		},

@@ -13,7 +13,8 @@ import (
 // agents, storage/seed is storage).
 var allowedImports = map[string][]string{
 	"cmd":          {"*"},
-	"ingress":      {"orchestrator", "patterns", "agents", "bus", "storage"},
+	"ingress":      {"orchestrator", "patterns", "agents", "bus", "storage", "console"},
+	"console":      {"orchestrator", "patterns", "agents", "bus", "storage"},
 	"orchestrator": {"patterns", "agents", "bus", "storage"},
 	"patterns":     {},
 	"agents":       {"storage", "quant", "agents"},

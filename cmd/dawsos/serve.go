@@ -84,7 +84,7 @@ the database has no portfolio yet.
 				Probes: map[string]func() error{"database_supervision": a.databaseProbe},
 			}, ingress.Config{
 				BodyLimit: cfg.Server.BodyLimit, WaitMax: cfg.Server.WaitMax, BatchMax: cfg.Server.BatchMax, RequestTimeout: cfg.Server.RequestTimeout, Version: version,
-				Auth: cfg.ingressAuth(signer), Metrics: cfg.Server.Metrics,
+				Auth: cfg.ingressAuth(signer), Metrics: cfg.Server.Metrics, DisableConsole: !cfg.Console.Enabled,
 			})
 			if err != nil {
 				return &exitError{code: 1, err: err}
