@@ -10,8 +10,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/shopspring/decimal"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
+	"github.com/shopspring/decimal"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
