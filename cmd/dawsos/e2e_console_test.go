@@ -473,8 +473,8 @@ func TestE2EConsole(t *testing.T) {
 		if !disabled {
 			t.Error("Replay is enabled for arguments that break the schema")
 		}
-		b.run("edit and check", chromedp.SetValue(chromedp.ID("#args"), `{"key": "edited"}`), chromedp.Click(chromedp.ID("#check")),
-			chromedp.WaitVisible(chromedp.ID("#diff")))
+		b.run("edit and check", chromedp.SetValue(chromedp.ID("#args"), `{"key": "edited"}`), chromedp.Click(chromedp.ID("#check")))
+		b.poll("the new check's verdict", `document.getElementById("check-verdict") !== null && !document.getElementById("check-verdict").classList.contains("error") && document.getElementById("diff") !== null`, 10*time.Second)
 		var diff string
 		b.eval(`document.getElementById("diff").innerText`, &diff)
 		if !strings.Contains(diff, "key") || !strings.Contains(diff, `"k"`) || !strings.Contains(diff, `"edited"`) {

@@ -175,7 +175,9 @@
     "check-replay": function (b) {
       var box = document.getElementById("check-result"), dl = b.closest("[data-dl]").getAttribute("data-dl");
       var p = parseArgs(); var replay = document.getElementById("replay");
-      if (p.error) { box.textContent = p.error; replay.disabled = true; return; }
+      // No verdict of an earlier check may stand for these arguments.
+      replay.disabled = true; box.textContent = "Checking…";
+      if (p.error) { box.textContent = p.error; return; }
       api("POST", "/dlq/" + dl + "/check", { args: p.args }).then(function (res) {
         if (!res.ok) { box.textContent = problemText(res); replay.disabled = true; return; }
         renderCheck(box, res.json);
