@@ -34,8 +34,7 @@ type runsPage struct {
 	Patterns []string
 	Statuses []string
 	// Next is the query of the next (older) page; empty on the last.
-	Next  string
-	Error string
+	Next string
 }
 
 var runStatuses = []string{storage.RunRunning, storage.RunSucceeded, storage.RunPartial, storage.RunFailed, storage.RunCanceled}

@@ -177,7 +177,7 @@ func (s *Server) loginPage(c *fiber.Ctx) error {
 func (s *Server) consoleLogin(c *fiber.Ctx) error {
 	form := console.LoginForm{Email: c.FormValue("email"), Next: safeNext(c.FormValue("next"))}
 	// A browser gets the form again; any other client the problem.
-	page := strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
+	page := wantsPage(c)
 	want := c.Cookies(cookieCSRF)
 	got := c.FormValue(formCSRF)
 	if want == "" || got == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
@@ -248,7 +248,7 @@ func consolePath(p string) bool {
 // missing or ended session sends it to the login form, any other problem
 // is a page with the problem's status. It reports whether it answered.
 func (s *Server) consoleError(c *fiber.Ctx, p Problem) bool {
-	if s.console == nil || !consolePath(c.Path()) || !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+	if s.console == nil || !consolePath(c.Path()) || !wantsPage(c) {
 		return false
 	}
 	if p.Status == http.StatusUnauthorized && c.Method() == fiber.MethodGet {
@@ -263,4 +263,10 @@ func (s *Server) consoleError(c *fiber.Ctx, p Problem) bool {
 		who.UserID, who.Email, who.Role, who.Level = pr.UserID.String(), pr.Email, pr.Role.String(), int(pr.Role)
 	}
 	return s.console.Error(c, who, console.Problem{Status: p.Status, Title: p.Title, Detail: p.Detail, Code: p.Code, CorrelationID: p.CorrelationID}) == nil
+}
+
+// wantsPage reports whether the client is a browser asking for a page
+// (it accepts HTML); others get problem+json.
+func wantsPage(c *fiber.Ctx) bool {
+	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
 }

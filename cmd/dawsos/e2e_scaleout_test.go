@@ -56,18 +56,7 @@ func TestE2EWorkerAndOutsideSubscriber(t *testing.T) {
 	}
 	s.waitQueuedWithoutConsumer(t, js, id, "a", "test.noop", 30*time.Second)
 
-	worker := exec.Command(dawsosBinary(t), "worker", "--agents", "test")
-	worker.Env = append(append([]string{}, s.env...), fmt.Sprintf("DAWSOS_NATS_URL=nats://127.0.0.1:%d", natsPort),
-		"DAWSOS_DATA_DIR="+s.dataDir+"-worker", "DAWSOS_NATS_USER="+bus.AccountWorker, "DAWSOS_NATS_PASSWORD="+e2eWorkerNATSPW)
-	logs := &syncBuffer{}
-	worker.Stdout, worker.Stderr = logs, logs
-	if err := worker.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = worker.Process.Signal(os.Interrupt)
-		_ = worker.Wait()
-	})
+	logs := startWorker(t, s, fmt.Sprintf("nats://127.0.0.1:%d", natsPort), s.dataDir+"-worker")
 
 	body := s.waitRun(id, 30*time.Second)
 	if body["status"] != "succeeded" {
@@ -156,4 +145,25 @@ func (s *server) waitQueuedWithoutConsumer(t *testing.T, js nats.JetStreamContex
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// startWorker starts `dawsos worker --agents test` on the server's
+// environment against the NATS listener at natsURL, as the worker
+// account, with its own data directory; it is interrupted at cleanup.
+// It returns the worker's log.
+func startWorker(t *testing.T, s *server, natsURL, dataDir string) *syncBuffer {
+	t.Helper()
+	worker := exec.Command(dawsosBinary(t), "worker", "--agents", "test")
+	worker.Env = append(append([]string{}, s.env...), "DAWSOS_NATS_URL="+natsURL, "DAWSOS_DATA_DIR="+dataDir,
+		"DAWSOS_NATS_USER="+bus.AccountWorker, "DAWSOS_NATS_PASSWORD="+e2eWorkerNATSPW)
+	logs := &syncBuffer{}
+	worker.Stdout, worker.Stderr = logs, logs
+	if err := worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = worker.Process.Signal(os.Interrupt)
+		_ = worker.Wait()
+	})
+	return logs
 }

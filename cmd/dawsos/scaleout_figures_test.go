@@ -7,8 +7,6 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
-
-	"github.com/dawsos/dawsos/bus"
 )
 
 // TestScaleOutFigures measures what adding workers adds: `serve --agents
@@ -39,19 +37,7 @@ func TestScaleOutFigures(t *testing.T) {
 		s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", natsPort)
 		s.start()
 		for w := range workers {
-			worker := exec.Command(dawsosBinary(t), "worker", "--agents", "test")
-			worker.Env = append(append([]string{}, s.env...), "DAWSOS_NATS_URL="+s.natsURL,
-				fmt.Sprintf("DAWSOS_DATA_DIR=%s-worker%d", s.dataDir, w),
-				"DAWSOS_NATS_USER="+bus.AccountWorker, "DAWSOS_NATS_PASSWORD="+e2eWorkerNATSPW)
-			logs := &syncBuffer{}
-			worker.Stdout, worker.Stderr = logs, logs
-			if err := worker.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				_ = worker.Process.Signal(os.Interrupt)
-				_ = worker.Wait()
-			})
+			startWorker(t, s, s.natsURL, fmt.Sprintf("%s-worker%d", s.dataDir, w))
 		}
 		// A short warm-up, so every worker has joined the consumer before
 		// the measured burn-down starts.
